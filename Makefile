@@ -1,0 +1,90 @@
+# The two commands: `make run` (set up everything, then run the assistant) and `make test`.
+SHELL := /bin/bash
+VENV := .venv
+PY := $(VENV)/bin/python
+RASA := $(VENV)/bin/rasa
+SPACY_DIR := build/spacy_pipeline
+MODEL := models/bme.tar.gz
+NODE_MODULES := node_modules/.installed
+CHROMIUM := /usr/bin/chromium
+NGINX := /usr/sbin/nginx
+DAYS ?= 30
+# apt-get as root, or through sudo
+APT_GET := $$([ "$$(id -u)" = 0 ] || echo sudo) env DEBIAN_FRONTEND=noninteractive apt-get
+# What the trained model depends on: it is retrained when (and only when) one of these changes.
+TRAINING_INPUTS := config.yml domain.yml $(wildcard data/*.yml) $(SPACY_DIR)/meta.json
+
+export RASA_TELEMETRY_ENABLED := false
+export TF_CPP_MIN_LOG_LEVEL := 2
+export PYTHONPATH := $(CURDIR)
+export SQLALCHEMY_SILENCE_UBER_WARNING := 1
+
+.PHONY: setup run chat test clean chromium cluster retention
+
+setup: $(MODEL) $(NODE_MODULES)
+
+run: setup
+	$(PY) -m bot.serve
+
+chat: $(VENV)/.installed
+	$(PY) -m bot.chat
+
+# Benchmarks and quality reports into reports/ (README: Benchmarks). Not part of `make test`; about
+# 40 minutes, every step bounded. BENCH_ARGS passes options: make bench BENCH_ARGS="--duration 10".
+.PHONY: bench
+bench: setup
+	$(PY) -m bot.bench $(BENCH_ARGS)
+
+test: setup $(CHROMIUM) $(NGINX)
+	$(PY) -m pytest
+
+# Several Rasa processes behind nginx; needs BME_DATABASE_URL and BME_REDIS_URL (README: Deployment).
+cluster: setup $(NGINX)
+	$(PY) -m bot.cluster
+
+# Delete conversations idle for more than DAYS days (default 30) from the tracker store.
+retention: $(VENV)/.installed
+	$(PY) -m bot.retention --days $(DAYS)
+
+# Python 3.10 virtual environment with the pinned dependencies.
+$(VENV)/.installed: requirements.lock scripts/find_python.sh
+	@echo "==> Setting up the Python 3.10 environment in $(VENV)"
+	@python310=$$(scripts/find_python.sh) || exit 1; \
+	if [ ! -x $(PY) ] || ! $(PY) -c 'import sys; sys.exit(sys.version_info[:2] != (3, 10))'; then \
+	  rm -rf $(VENV) && $$python310 -m venv $(VENV); fi
+	$(PY) -m pip install --quiet --disable-pip-version-check pip==24.0
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.lock
+	@touch $@
+
+# Our own spaCy pipeline (blank English + lookup lemmatizer + entity ruler), built from code and data.
+$(SPACY_DIR)/meta.json: $(VENV)/.installed bot/nlp/build.py bot/nlp/patterns.jsonl
+	@echo "==> Building the spaCy pipeline"
+	$(PY) -m bot.nlp.build $(SPACY_DIR)
+
+$(MODEL): $(VENV)/.installed $(TRAINING_INPUTS)
+	@echo "==> Training the Rasa model (data or config changed)"
+	$(RASA) train --fixed-model-name bme --out models
+
+# Browser libraries of the chat widget and kiosk (socket.io client, marked, DOMPurify; axe-core for
+# the tests), exactly as package-lock.json pins them; bot/web serves them from node_modules.
+$(NODE_MODULES): package.json package-lock.json
+	@echo "==> Installing the browser libraries (npm ci)"
+	@command -v npm >/dev/null || { echo "npm is needed: apt-get install -y npm" >&2; exit 1; }
+	npm ci --no-audit --no-fund
+	@touch $@
+
+# Debian's Chromium for the browser tests (tests/web); Playwright cannot download a browser here.
+chromium: $(CHROMIUM)
+$(CHROMIUM):
+	@echo "==> Installing Debian's Chromium for the browser tests"
+	$(APT_GET) update -qq
+	$(APT_GET) install -y -qq chromium
+
+# Debian's nginx for the cluster (several Rasa processes behind one address) and its tests.
+$(NGINX):
+	@echo "==> Installing Debian's nginx for the cluster"
+	$(APT_GET) update -qq
+	$(APT_GET) install -y -qq --no-install-recommends nginx-light
+
+clean:
+	rm -rf build models var .rasa .pytest_cache

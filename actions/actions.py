@@ -1,0 +1,62 @@
+"""Custom actions: read the tracker, call one function in ``bot``, send the reply.
+
+All wording and all decisions live in :mod:`bot.replies`; these classes only translate between
+Rasa's tracker and those pure functions.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Dict, List, Optional, Text
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import ActionExecuted, EventType, SessionStarted, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from bot.replies import Reply, disclaimer, reply_for
+from bot.safety import RED_FLAG_ENTITY
+
+ANSWER_ID_SLOT = "answer_id"
+
+
+def send(dispatcher: CollectingDispatcher, reply: Reply) -> None:
+    """Send a :class:`bot.replies.Reply` with its quick-reply buttons."""
+    buttons = [{"title": b.title, "payload": b.payload} for b in reply.buttons]
+    dispatcher.utter_message(text=reply.text, buttons=buttons)
+
+
+def _latest_entity(tracker: Tracker, entity_type: str) -> Optional[Text]:
+    return next(tracker.get_latest_entity_values(entity_type), None)
+
+
+class ActionAnswer(Action):
+    """The one answer action: every user turn is answered here."""
+
+    def name(self) -> Text:
+        return "action_answer"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
+    ) -> List[Dict[Text, Any]]:
+        message = tracker.latest_message or {}
+        reply = reply_for(
+            (message.get("intent") or {}).get("name"),
+            cause=tracker.get_slot("cause"),
+            body_part=tracker.get_slot("body_part"),
+            red_flag=_latest_entity(tracker, RED_FLAG_ENTITY),
+            ranking=message.get("intent_ranking") or [],
+        )
+        send(dispatcher, reply)
+        return [SlotSet(ANSWER_ID_SLOT, reply.answer_id)]
+
+
+class ActionSessionStart(Action):
+    """Start every conversation with the disclaimer; nothing is carried over from before."""
+
+    def name(self) -> Text:
+        return "action_session_start"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
+    ) -> List[EventType]:
+        dispatcher.utter_message(text=disclaimer())
+        return [SessionStarted(), ActionExecuted("action_listen")]

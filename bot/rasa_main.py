@@ -1,0 +1,164 @@
+"""Rasa's command line with per-message work removed; ``bot.serve`` runs the Rasa server through it
+(``python -m bot.rasa_main run ...`` takes the same arguments as ``rasa run``).
+
+Profiling the server under load (py-spy; figures in reports/benchmark.md) showed work that Rasa
+3.6 repeats for every message although it could be done once, or not at all. :func:`install`
+changes three things, each keeping Rasa's behaviour:
+
+1. **Action responses.** Rasa checks every action-server response with
+   ``jsonschema.validate(result, schema)``, which first checks the schema itself against the
+   JSON-Schema meta-schema and builds a new validator, every time, although the schema never
+   changes: about half of the server's CPU time. Here the validator is built once; the same
+   schema, the same checks, the same ``ValidationError`` on a bad response.
+2. **SQLite commits.** Rasa commits the conversation after every message; in SQLite's default
+   journal mode each commit waits for the disk while blocking the server's event loop. Here SQLite
+   connections use a write-ahead log synced at checkpoints (``synchronous=NORMAL``): the database
+   stays consistent after a crash, and a power cut can lose the last moments of conversations,
+   never corrupt them. WAL also lets several processes read while one writes, and
+   ``busy_timeout`` makes a writer wait its turn instead of failing. PostgreSQL is left alone.
+3. **Button payloads.** Rasa runs the whole NLU pipeline (spaCy, featurizers, DIET) on a payload
+   such as ``/ask_duration`` and then lets its last step, ``RegexMessageHandler``, replace the
+   prediction with the payload's intent. Here a payload that names an intent of the domain is read
+   by that same function without running the pipeline; anything else (free text, unknown
+   intents) goes through the pipeline as before.
+
+``BME_RASA_SPEEDUPS`` picks them: by default ``validator,sqlite``; ``all`` adds ``payloads``;
+``none`` is stock Rasa (for the benchmark's before-and-after comparisons). ``payloads`` is off by
+default because, with several Rasa processes on one Redis lock store, faster turns make a race in
+Rasa's ticket lock show up (two processes issuing tickets for one conversation at the same moment
+can lose one, and a message fails with ``LockError``): the cluster test of ten simultaneous button
+presses failed 2 times in 3 with it and 0 in 3 without.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import sys
+from functools import lru_cache
+from typing import Any, Dict, FrozenSet, Iterable, Mapping, Text
+
+SQLITE_PRAGMAS = ("PRAGMA journal_mode=WAL", "PRAGMA synchronous=NORMAL",
+                  "PRAGMA busy_timeout=10000")
+SPEEDUPS = frozenset({"validator", "sqlite", "payloads"})
+DEFAULT_SPEEDUPS = frozenset({"validator", "sqlite"})
+_INSTALLED = {"done": False}
+
+
+@lru_cache(maxsize=1)
+def action_response_validator() -> Any:
+    """The validator of action-server responses, built once (the schema is checked here, once)."""
+    from jsonschema.validators import validator_for
+    from rasa.core.actions.action import RemoteAction
+
+    schema = RemoteAction.action_response_format_spec()
+    cls = validator_for(schema)
+    cls.check_schema(schema)
+    return cls(schema)
+
+
+def validate_action_result(self: Any, result: Dict[Text, Any]) -> bool:
+    """``RemoteAction._validate_action_result`` with the validator built once."""
+    from jsonschema import ValidationError
+    from rasa.shared.constants import DOCS_BASE_URL
+
+    try:
+        action_response_validator().validate(result)
+        return True
+    except ValidationError as e:  # the message Rasa's own method gives
+        e.message += (
+            ". Failed to validate Action server response from API, "
+            "make sure your response from the Action endpoint is valid. "
+            f"For more information about the format visit {DOCS_BASE_URL}/custom-actions"
+        )
+        raise e
+
+
+def sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    """SQLAlchemy ``connect`` listener: WAL and checkpoint syncing for SQLite connections."""
+    if isinstance(dbapi_connection, sqlite3.Connection):
+        cursor = dbapi_connection.cursor()
+        for pragma in SQLITE_PRAGMAS:
+            cursor.execute(pragma)
+        cursor.close()
+
+
+def parse_payload(text: Text, domain: Any) -> Any:
+    """The parse result of a button payload (``/ask_duration``) without the NLU pipeline, or
+    ``None`` when ``text`` is not a payload naming an intent of ``domain``.
+
+    It is what the pipeline's last step (``RegexMessageHandler``) would have made of it.
+    """
+    from rasa.shared.constants import INTENT_MESSAGE_PREFIX
+    from rasa.shared.core.training_data.story_reader.yaml_story_reader import YAMLStoryReader
+    from rasa.shared.nlu.constants import INTENT, INTENT_NAME_KEY, TEXT
+    from rasa.shared.nlu.training_data.message import Message
+
+    if domain is None or not (text or "").strip().startswith(INTENT_MESSAGE_PREFIX):
+        return None
+    message = YAMLStoryReader.unpack_regex_message(
+        Message(data={TEXT: text}), domain, entity_extractor_name="RegexMessageHandler")
+    if not (message.get(INTENT) or {}).get(INTENT_NAME_KEY):
+        return None
+    return message
+
+
+def _install_payload_shortcut() -> None:
+    from rasa.core.processor import MessageProcessor
+
+    pipeline = MessageProcessor._parse_message_with_graph
+
+    def _parse_message_with_graph(self: Any, message: Any, tracker: Any,
+                                  only_output_properties: bool = True) -> Dict[Text, Any]:
+        parsed = parse_payload(message.text, self.domain)
+        if parsed is None:
+            return pipeline(self, message, tracker, only_output_properties)
+        return parsed.as_dict(only_output_properties=only_output_properties)
+
+    MessageProcessor._parse_message_with_graph = _parse_message_with_graph  # type: ignore
+
+
+def chosen(env: Mapping[str, str] = os.environ) -> FrozenSet[str]:
+    """The speed-ups ``BME_RASA_SPEEDUPS`` names (``all``, ``none``, or a comma-separated list);
+    :data:`DEFAULT_SPEEDUPS` when it is unset."""
+    raw = env.get("BME_RASA_SPEEDUPS", "").strip().lower()
+    if not raw:
+        return DEFAULT_SPEEDUPS
+    if raw == "all":
+        return SPEEDUPS
+    names = frozenset(n.strip() for n in raw.split(",") if n.strip() and n.strip() != "none")
+    unknown = names - SPEEDUPS
+    if unknown:
+        raise ValueError(f"BME_RASA_SPEEDUPS: unknown {sorted(unknown)}; use all, none or "
+                         f"some of {sorted(SPEEDUPS)}")
+    return names
+
+
+def install(which: Iterable[str] = DEFAULT_SPEEDUPS) -> None:
+    """Apply the changes of the module docstring named in ``which``. Once per process."""
+    if _INSTALLED["done"]:
+        return
+    from rasa.core.actions.action import RemoteAction
+    from sqlalchemy import event
+    from sqlalchemy.engine import Engine
+
+    which = set(which)
+    if "validator" in which:
+        RemoteAction._validate_action_result = validate_action_result  # type: ignore[assignment]
+    if "sqlite" in which:
+        event.listen(Engine, "connect", sqlite_pragmas)
+    if "payloads" in which:
+        _install_payload_shortcut()
+    _INSTALLED["done"] = True
+
+
+def main() -> None:
+    install(chosen())
+    from rasa.__main__ import main as rasa_main
+
+    sys.argv[0] = "rasa"
+    rasa_main()
+
+
+if __name__ == "__main__":
+    main()

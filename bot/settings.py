@@ -1,0 +1,127 @@
+"""Deployment settings, read from environment variables, turned into what Rasa runs with.
+
+Rasa's own ``${VAR}`` substitution in endpoints.yml fails when a variable is unset, so the launcher
+(:mod:`bot.serve`) writes the effective endpoints file from the committed ``endpoints.yml`` plus
+these settings. With none set, the assistant runs on one machine with embedded defaults.
+
+========================  =====================================================================
+``BME_DATABASE_URL``      ``postgresql://user:password@host:5432/db``: PostgreSQL tracker store.
+                          Unset: SQLite file ``BME_SQLITE_PATH`` (default ``var/conversations.db``).
+``BME_REDIS_URL``         ``redis://host:6379/0``: Redis lock store, needed by several Rasa
+                          processes. Unset: in-memory locks (one process only).
+``BME_API_TOKEN``         Turns Rasa's HTTP API on, protected by this token.
+``BME_JWT_SECRET``        Turns Rasa's HTTP API on, protected by JWTs signed with this secret.
+``BME_LOG_MESSAGES``      ``1``: debug logs that include message text (health information!).
+========================  =====================================================================
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any, Dict, List, Mapping, Optional
+from urllib.parse import unquote, urlparse
+
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_SQLITE = "var/conversations.db"
+TRACKER_STORE = "bot.tracker_store.ResilientSQLTrackerStore"
+
+
+class SettingsError(RuntimeError):
+    """A setting is wrong or points at something unreachable; the message names the setting."""
+
+
+def _url(env: Mapping[str, str], name: str, schemes: tuple) -> Optional[Any]:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return None
+    parsed = urlparse(raw)
+    if parsed.scheme not in schemes or not parsed.hostname:
+        raise SettingsError(f"{name} must look like {schemes[0]}://host:port/..., not {raw!r}")
+    return parsed
+
+
+def tracker_store(env: Mapping[str, str] = os.environ) -> Dict[str, Any]:
+    """Rasa's ``tracker_store`` endpoint: PostgreSQL when ``BME_DATABASE_URL`` is set, else SQLite."""
+    db = _url(env, "BME_DATABASE_URL", ("postgresql", "postgres"))
+    if db is None:
+        path = Path(env.get("BME_SQLITE_PATH", DEFAULT_SQLITE))
+        path = path if path.is_absolute() else ROOT / path
+        return {"type": TRACKER_STORE, "dialect": "sqlite", "db": str(path)}
+    return {"type": TRACKER_STORE, "dialect": "postgresql", "url": db.hostname,
+            "port": db.port or 5432, "db": db.path.lstrip("/") or "postgres", "username": unquote(db.username or ""),
+            "password": unquote(db.password or "")}
+
+
+def lock_store(env: Mapping[str, str] = os.environ) -> Dict[str, Any]:
+    """Rasa's ``lock_store`` endpoint: Redis when ``BME_REDIS_URL`` is set, else in memory."""
+    redis = _url(env, "BME_REDIS_URL", ("redis",))
+    if redis is None:
+        return {"type": "in_memory"}
+    return {"type": "redis", "url": redis.hostname, "port": redis.port or 6379,
+            "db": int(redis.path.lstrip("/") or 0), "key_prefix": "bme"}
+
+
+def endpoints(actions_url: str, env: Mapping[str, str] = os.environ,
+              base: Path = ROOT / "endpoints.yml") -> Dict[str, Any]:
+    """The effective endpoints: the committed file, the action server URL, and the stores."""
+    config = yaml.safe_load(base.read_text(encoding="utf-8")) or {}
+    config["action_endpoint"] = {"url": actions_url}
+    config["tracker_store"] = tracker_store(env)
+    config["lock_store"] = lock_store(env)
+    return config
+
+
+def check_reachable(config: Mapping[str, Any]) -> None:
+    """Fail fast, naming the setting, when a store cannot be reached. (Rasa itself would fall
+    back to an in-memory store with only a warning, and lose every conversation on restart.)"""
+    store = config["tracker_store"]
+    if store["dialect"] == "sqlite":
+        Path(store["db"]).parent.mkdir(parents=True, exist_ok=True)
+    else:
+        import psycopg2
+
+        try:
+            psycopg2.connect(host=store["url"], port=store["port"], dbname=store["db"],
+                             user=store["username"] or None, password=store["password"] or None,
+                             connect_timeout=3).close()
+        except psycopg2.Error as error:
+            raise SettingsError(
+                f"Cannot reach the PostgreSQL tracker store at {store['url']}:{store['port']}/"
+                f"{store['db']} ({str(error).strip()}). Start PostgreSQL or fix BME_DATABASE_URL.")
+    locks = config["lock_store"]
+    if locks["type"] == "redis":
+        import redis
+
+        try:
+            redis.Redis(host=locks["url"], port=locks["port"], db=locks["db"],
+                        socket_connect_timeout=3).ping()
+        except redis.RedisError as error:
+            raise SettingsError(f"Cannot reach the Redis lock store at {locks['url']}:"
+                                f"{locks['port']} ({error}). Start Redis or fix BME_REDIS_URL.")
+
+
+def rasa_run_args(env: Mapping[str, str] = os.environ) -> List[str]:
+    """Extra ``rasa run`` arguments: the HTTP API (off unless a token or JWT secret is set) and
+    debug logging (off unless asked for, because it writes message text)."""
+    args: List[str] = []
+    token, jwt_secret = env.get("BME_API_TOKEN", ""), env.get("BME_JWT_SECRET", "")
+    if token and len(token) < 16:
+        raise SettingsError("BME_API_TOKEN must be at least 16 characters long")
+    if token or jwt_secret:
+        args.append("--enable-api")
+        args += ["--auth-token", token] if token else []
+        args += ["--jwt-secret", jwt_secret] if jwt_secret else []
+    if env.get("BME_LOG_MESSAGES") == "1":
+        args.append("--debug")
+    return args
+
+
+def log_warning(env: Mapping[str, str] = os.environ) -> Optional[str]:
+    """The warning to print when message text will reach the logs."""
+    if env.get("BME_LOG_MESSAGES") == "1":
+        return ("WARNING: BME_LOG_MESSAGES=1 writes patients' messages to the logs. They may be "
+                "health information: use this for debugging only, and delete the logs after.")
+    return None

@@ -1,0 +1,288 @@
+/**
+ * The conversation core shared by the chat widget (widget.js) and the kiosk (kiosk.js).
+ *
+ * It talks to Rasa's socket.io channel (credentials.yml: user_uttered / bot_uttered,
+ * session_persistence on) with the socket.io client, keeps the transcript, and renders bot text
+ * safely: a small markdown subset (marked) cleaned by DOMPurify, with any raw HTML shown as text.
+ *
+ * The protocol, as Rasa 3.6 speaks it (rasa/core/channels/socketio.py):
+ *   client -> "session_request" {session_id: <id or null>}
+ *   server -> "session_confirm" <id>          (the socket joins the room of that conversation)
+ *   client -> "user_uttered" {message, session_id}
+ *   server -> "bot_uttered" {text, quick_replies?: [{title, payload}]}   (one event per part)
+ *
+ * Requires the globals io, marked and DOMPurify (the /vendor/ files); exports window.BmeChat.
+ */
+(function (global) {
+  "use strict";
+
+  const ALLOWED_TAGS = ["p", "br", "strong", "em", "a", "ul", "ol", "li", "code"];
+  const ESCAPES = { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" };
+  const STATUS_TEXT = {
+    connecting: "Connecting to the assistant…",
+    online: "",
+    lost: "Connection lost. Messages you type will be sent when it is back.",
+    reconnecting: "Connection lost. Reconnecting… Messages you type will be sent when it is back.",
+    back: "Connected again.",
+  };
+  const BACK_NOTICE_MS = 5000;
+  const TYPING_LIMIT_MS = 20000;
+
+  let markdown = null;
+  let purifier = null;
+
+  /** Our own instances of marked and DOMPurify, so a host page's copies are left as they are. */
+  function renderers() {
+    if (!markdown) {
+      markdown = new global.marked.Marked({ gfm: true, breaks: false });
+      // Raw HTML in a message (block or inline) is shown as the text it is, never parsed.
+      markdown.use({ renderer: { html: (token) => escapeHtml(token.text) } });
+      purifier = global.DOMPurify(global);
+      purifier.addHook("afterSanitizeAttributes", (node) => {
+        if (node.tagName === "A") {
+          node.setAttribute("target", "_blank");
+          node.setAttribute("rel", "noopener noreferrer");
+        }
+      });
+    }
+    return { markdown, purifier };
+  }
+
+  function escapeHtml(text) {
+    return String(text).replace(/[&<>"']/g, (c) => ESCAPES[c]);
+  }
+
+  /**
+   * Bot text as a DOM fragment: markdown (paragraphs, bold, italics, lists, code, links) only.
+   * @param {string} text
+   * @returns {DocumentFragment}
+   */
+  function renderMarkdown(text) {
+    const { markdown, purifier } = renderers();
+    return purifier.sanitize(markdown.parse(String(text)), {
+      ALLOWED_TAGS, ALLOWED_ATTR: ["href"], RETURN_DOM_FRAGMENT: true,
+    });
+  }
+
+  function element(tag, className, text) {
+    const node = document.createElement(tag);
+    if (className) node.className = className;
+    if (text !== undefined) node.textContent = text;
+    return node;
+  }
+
+  function freshState() {
+    return { sessionId: null, started: false, messages: [], quickReplies: [], outbox: [] };
+  }
+
+  /** One conversation with the assistant, drawn into elements the page provides. */
+  class Conversation {
+    /**
+     * @param {Object} options
+     * @param {string} options.serverUrl Rasa's URL, e.g. http://localhost:5005.
+     * @param {HTMLElement} options.log the transcript (role="log").
+     * @param {HTMLElement} options.replies where quick-reply buttons go.
+     * @param {HTMLElement} options.typing the typing indicator (shown with its hidden attribute).
+     * @param {HTMLElement} options.status the connection status (role="status").
+     * @param {?Storage} options.storage sessionStorage to survive a reload, or null.
+     * @param {string} [options.storageKey] key of this conversation in storage.
+     * @param {string} [options.initPayload] sent, not shown, when a new conversation starts.
+     * @param {string} [options.hiddenBotText] a bot text the page shows by itself elsewhere.
+     * @param {function(HTMLElement)} [options.onBotMessage] called with each bot text element.
+     * @param {function()} [options.afterQuickReply] called after a quick reply was pressed.
+     */
+    constructor(options) {
+      this.options = Object.assign(
+        { storageKey: "bme-chat", initPayload: "/greet", hiddenBotText: "",
+          onBotMessage: () => {}, afterQuickReply: () => {} }, options);
+      this.socket = null;
+      this.ready = false;
+      this.hadConnection = false;
+      this.state = this.load();
+      this.typingTimer = null;
+      this.statusTimer = null;
+    }
+
+    load() {
+      const { storage, storageKey } = this.options;
+      try {
+        const saved = storage && JSON.parse(storage.getItem(storageKey));
+        if (saved && Array.isArray(saved.messages)) return Object.assign(freshState(), saved);
+      } catch (error) { /* unreadable: start afresh */ }
+      return freshState();
+    }
+
+    save() {
+      const { storage, storageKey } = this.options;
+      if (storage) storage.setItem(storageKey, JSON.stringify(this.state));
+    }
+
+    /** Draw what the conversation holds so far (after a reload) and connect. */
+    start() {
+      this.options.log.replaceChildren();
+      this.state.messages.forEach((message) => this.draw(message));
+      this.drawQuickReplies();
+      this.connect();
+    }
+
+    get started() {
+      return this.socket !== null;
+    }
+
+    connect() {
+      const socket = global.io(this.options.serverUrl, { forceNew: true, reconnectionDelayMax: 5000 });
+      this.socket = socket;
+      this.ready = false;
+      this.setStatus("connecting");
+      const current = () => socket === this.socket;
+      socket.on("connect", () => {
+        if (current()) socket.emit("session_request", { session_id: this.state.sessionId });
+      });
+      socket.on("session_confirm", (sessionId) => { if (current()) this.confirmed(sessionId); });
+      socket.on("bot_uttered", (message) => { if (current()) this.receive(message || {}); });
+      socket.on("disconnect", (reason) => {
+        if (!current()) return;
+        this.ready = false;
+        this.setTyping(false);
+        if (reason !== "io client disconnect") this.setStatus("lost");
+      });
+      socket.io.on("reconnect_attempt", () => { if (current()) this.setStatus("reconnecting"); });
+      socket.on("connect_error", () => {
+        if (current() && this.hadConnection) this.setStatus("reconnecting");
+      });
+    }
+
+    confirmed(sessionId) {
+      const isNew = this.state.sessionId !== sessionId;
+      this.state.sessionId = sessionId;
+      this.ready = true;
+      this.setStatus(this.hadConnection && !isNew ? "back" : "online");
+      this.hadConnection = true;
+      if (!this.state.started) {
+        this.state.started = true;
+        if (this.options.initPayload) this.state.outbox.unshift({ message: this.options.initPayload });
+      }
+      this.save();
+      this.flush();
+    }
+
+    /**
+     * Send a message; shown as `shown` (a button's title) or as typed. Kept until it can be sent.
+     * @param {string} message
+     * @param {string} [shown]
+     */
+    send(message, shown) {
+      const text = String(message || "").trim();
+      if (!text) return;
+      const id = `${Date.now()}-${Math.random().toString(36).slice(2, 8)}`;
+      this.state.quickReplies = [];
+      this.drawQuickReplies();
+      this.add({ from: "user", text: shown || text, id, pending: true });
+      this.state.outbox.push({ message: text, id });
+      this.save();
+      this.flush();
+    }
+
+    flush() {
+      if (!this.ready || !this.state.outbox.length) return;
+      for (const item of this.state.outbox.splice(0)) {
+        this.socket.emit("user_uttered", { message: item.message, session_id: this.state.sessionId });
+        const shown = this.state.messages.find((m) => m.id && m.id === item.id);
+        if (shown) {
+          delete shown.pending;
+          const node = this.options.log.querySelector(`[data-id="${shown.id}"] .bme-pending`);
+          if (node) node.remove();
+        }
+      }
+      this.save();
+      this.setTyping(true);
+    }
+
+    receive(message) {
+      this.setTyping(false);
+      const text = typeof message.text === "string" ? message.text : "";
+      if (text && text.trim() !== this.options.hiddenBotText.trim()) {
+        this.add({ from: "bot", text });
+      }
+      if (Array.isArray(message.quick_replies)) {
+        this.state.quickReplies = message.quick_replies
+          .filter((r) => r && r.title && r.payload)
+          .map((r) => ({ title: String(r.title), payload: String(r.payload) }));
+        this.drawQuickReplies();
+      }
+      this.save();
+    }
+
+    add(message) {
+      this.state.messages.push(message);
+      this.save();
+      const node = this.draw(message);
+      if (message.from === "bot") this.options.onBotMessage(node.querySelector(".bme-text"));
+    }
+
+    draw(message) {
+      const node = element("div", `bme-message bme-message--${message.from}`);
+      if (message.id) node.dataset.id = message.id;
+      node.append(element("span", "bme-visually-hidden",
+        message.from === "user" ? "You said: " : "The assistant said: "));
+      const body = element("div", "bme-text");
+      if (message.from === "user") body.textContent = message.text;
+      else body.append(renderMarkdown(message.text));
+      node.append(body);
+      if (message.pending) node.append(element("span", "bme-pending", "Waiting to send"));
+      this.options.log.append(node);
+      this.reveal(node);
+      return node;
+    }
+
+    /** Scroll to the new message; a long answer is shown from its first line, not its last. */
+    reveal(node) {
+      const log = this.options.log;
+      const top = node.offsetTop - log.offsetTop - 8;
+      log.scrollTop = node.offsetHeight > log.clientHeight ? top : log.scrollHeight;
+    }
+
+    drawQuickReplies() {
+      const buttons = this.state.quickReplies.map((reply) => {
+        const button = element("button", "bme-reply", reply.title);
+        button.type = "button";
+        button.addEventListener("click", () => {
+          this.send(reply.payload, reply.title);
+          this.options.afterQuickReply();
+        });
+        return button;
+      });
+      this.options.replies.replaceChildren(...buttons);
+      this.options.replies.hidden = buttons.length === 0;
+    }
+
+    setTyping(on) {
+      clearTimeout(this.typingTimer);
+      this.options.typing.hidden = !on;
+      if (on) this.typingTimer = setTimeout(() => { this.options.typing.hidden = true; }, TYPING_LIMIT_MS);
+    }
+
+    setStatus(state) {
+      clearTimeout(this.statusTimer);
+      this.options.status.textContent = STATUS_TEXT[state];
+      this.options.status.dataset.state = state;
+      if (state === "back") this.statusTimer = setTimeout(() => this.setStatus("online"), BACK_NOTICE_MS);
+    }
+
+    /** Forget this conversation everywhere in the page and begin a new one with a new id. */
+    startOver() {
+      if (this.socket) {
+        // A new socket: the old one is in the old conversation's room and must hear nothing more.
+        this.socket.disconnect();
+        this.socket = null;
+      }
+      if (this.options.storage) this.options.storage.removeItem(this.options.storageKey);
+      this.state = freshState();
+      this.hadConnection = false;
+      this.setTyping(false);
+      this.start();
+    }
+  }
+
+  global.BmeChat = { Conversation, renderMarkdown };
+})(window);

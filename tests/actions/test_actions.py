@@ -1,0 +1,77 @@
+"""The custom actions with rasa_sdk's Tracker and CollectingDispatcher."""
+
+from __future__ import annotations
+
+from typing import Any, Dict, List, Optional
+
+import pytest
+from rasa_sdk import Tracker
+from rasa_sdk.events import ActionExecuted, SessionStarted, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.actions import ActionAnswer, ActionSessionStart
+from bot.knowledge import load_knowledge
+from bot.replies import disclaimer
+
+KB = load_knowledge()
+
+
+def tracker(intent: str, slots: Optional[Dict[str, Any]] = None,
+            entities: List[Dict[str, Any]] = (), ranking: List[Dict[str, Any]] = (),  # type: ignore[assignment]
+            text: str = "hi") -> Tracker:
+    latest = {"intent": {"name": intent, "confidence": 0.9}, "entities": list(entities),
+              "intent_ranking": list(ranking), "text": text}
+    return Tracker("patient-1", slots or {}, latest, [], False, None, {}, "action_listen")
+
+
+async def run(action: Any, trk: Tracker) -> tuple:
+    dispatcher = CollectingDispatcher()
+    events = await action.run(dispatcher, trk, {})
+    return dispatcher.messages, events
+
+
+@pytest.mark.parametrize("intent, slots, answer_id", [
+    ("ask_what_is", {}, "what_is/general"),
+    ("ask_serious", {}, "serious/general"),
+    ("ask_serious", {"cause": "osteoarthritis", "body_part": "knee"}, "serious/osteoarthritis"),
+    ("ask_serious", {"cause": "acl_tear"}, "serious/injury"),
+    ("ask_duration", {"cause": "fracture"}, "duration/injury"),
+    ("ask_duration", {"cause": "osteoarthritis"}, "duration/osteoarthritis"),
+    ("ask_treatment", {"cause": "stress_fracture"}, "treatment/injury"),
+    ("ask_treatment", {}, "treatment/general"),
+    ("ask_sources", {}, "sources/general"),
+])
+async def test_answer_per_topic_and_context(intent: str, slots: Dict[str, Any], answer_id: str) -> None:
+    messages, events = await run(ActionAnswer(), tracker(intent, slots))
+    topic, context = answer_id.split("/")
+    assert len(messages) == 1
+    assert messages[0]["text"] == KB.answer(topic, context).full_text
+    assert [b["payload"] for b in messages[0]["buttons"]] == [f"/ask_{t}" for t in KB.topics[topic].next]
+    assert events == [SlotSet("answer_id", answer_id)]
+
+
+async def test_red_flag_entity_sends_the_crisis_message_only() -> None:
+    red_flag = {"entity": "red_flag", "value": "crisis", "start": 0, "end": 10}
+    messages, events = await run(ActionAnswer(), tracker("emergency", entities=[red_flag]))
+    assert len(messages) == 1 and "988" in messages[0]["text"] and messages[0]["buttons"] == []
+    assert events == [SlotSet("answer_id", "urgent/crisis")]
+
+
+async def test_fallback_sends_did_you_mean_buttons_from_the_ranking() -> None:
+    ranking = [{"name": "nlu_fallback", "confidence": 0.5}, {"name": "ask_symptoms", "confidence": 0.3},
+               {"name": "ask_injury", "confidence": 0.2}]
+    messages, events = await run(ActionAnswer(), tracker("nlu_fallback", ranking=ranking))
+    assert messages[0]["text"].startswith("Sorry, I'm not sure I understood")
+    assert [b["title"] for b in messages[0]["buttons"]] == ["Symptoms", "After an injury"]
+    assert events == [SlotSet("answer_id", None)]
+
+
+async def test_inform_names_what_was_understood() -> None:
+    messages, _ = await run(ActionAnswer(), tracker("inform", {"cause": "acl_tear", "body_part": "knee"}))
+    assert messages[0]["text"].startswith("Thanks for telling me (an ACL tear, knee)")
+
+
+async def test_session_start_sends_the_disclaimer_and_carries_nothing_over() -> None:
+    messages, events = await run(ActionSessionStart(), tracker("greet", {"cause": "osteoarthritis"}))
+    assert [m["text"] for m in messages] == [disclaimer()]
+    assert events == [SessionStarted(), ActionExecuted("action_listen")]

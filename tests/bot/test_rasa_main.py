@@ -1,0 +1,110 @@
+"""The speed-ups of bot.rasa_main keep Rasa's behaviour: same validation, same parse results."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+from pathlib import Path
+
+import pytest
+from jsonschema import ValidationError
+from rasa.core.actions.action import RemoteAction
+from rasa.shared.core.domain import Domain
+
+from bot import rasa_main
+
+ROOT = Path(__file__).resolve().parents[2]
+DOMAIN = Domain.load(str(ROOT / "domain.yml"))
+VALID = {"events": [{"event": "slot", "name": "answer_id", "value": "serious/general"}],
+         "responses": [{"text": "hello", "buttons": []}]}
+INVALID = [{"events": [{"event": "no_such_event"}], "responses": []},
+           {"events": "not a list", "responses": []},
+           {"events": [], "responses": ["not an object"]}]
+
+
+def test_valid_action_response_passes_like_rasa() -> None:
+    assert rasa_main.validate_action_result(None, VALID) is True
+    assert RemoteAction(
+        "action_answer", None)._validate_action_result(VALID) is True  # Rasa's own, unpatched
+
+
+@pytest.mark.parametrize("response", INVALID)
+def test_invalid_action_response_fails_like_rasa(response) -> None:
+    with pytest.raises(ValidationError) as ours:
+        rasa_main.validate_action_result(None, response)
+    with pytest.raises(ValidationError) as theirs:
+        RemoteAction("action_answer", None)._validate_action_result(response)
+    assert ours.value.message == theirs.value.message
+    assert "Failed to validate Action server response" in ours.value.message
+
+
+def test_sqlite_connections_get_the_write_ahead_log(tmp_path: Path) -> None:
+    connection = sqlite3.connect(tmp_path / "conversations.db")
+    rasa_main.sqlite_pragmas(connection, None)
+    assert connection.execute("PRAGMA journal_mode").fetchone() == ("wal",)
+    assert connection.execute("PRAGMA synchronous").fetchone() == (1,)  # NORMAL
+    connection.close()
+
+
+def test_other_connections_are_left_alone() -> None:
+    rasa_main.sqlite_pragmas(object(), None)  # e.g. a PostgreSQL connection: nothing happens
+
+
+@pytest.mark.parametrize("text, intent", [
+    ("/ask_serious", "ask_serious"),
+    ("  /ask_duration", "ask_duration"),
+    ('/inform{"CAUSE": "osteoarthritis"}', "inform"),
+])
+def test_payloads_are_read_without_the_pipeline(text: str, intent: str) -> None:
+    parsed = rasa_main.parse_payload(text, DOMAIN)
+    assert parsed.get("intent") == {"name": intent, "confidence": 1.0}
+
+
+@pytest.mark.parametrize("text", ["is it serious?", "/no_such_intent", "/", "", None])
+def test_everything_else_goes_to_the_pipeline(text) -> None:
+    assert rasa_main.parse_payload(text, DOMAIN) is None
+
+
+def test_no_domain_means_the_pipeline() -> None:
+    assert rasa_main.parse_payload("/ask_serious", None) is None
+
+
+@pytest.mark.slow
+def test_payload_parse_equals_the_pipelines_on_the_trained_model(trained_model: Path) -> None:
+    from rasa.core.agent import Agent
+    from rasa.core.channels.channel import UserMessage
+    from rasa.core.processor import MessageProcessor
+    from rasa.shared.core.trackers import DialogueStateTracker
+
+    agent = Agent.load(str(trained_model))
+    texts = ["/ask_serious", '/inform{"CAUSE": "osteoarthritis"}', "/ask_duration@0.4",
+             "/no_such_intent", "what is bone marrow edema?"]
+
+    def parse_all() -> list:
+        return [agent.processor._parse_message_with_graph(UserMessage(t), DialogueStateTracker("t", []))
+                for t in texts]
+
+    pipeline = parse_all()
+    original = MessageProcessor._parse_message_with_graph
+    rasa_main._install_payload_shortcut()
+    try:
+        assert parse_all() == pipeline
+    finally:
+        MessageProcessor._parse_message_with_graph = original
+    assert asyncio.run(agent.parse_message("/ask_serious"))["intent"]["name"] == "ask_serious"
+
+
+@pytest.mark.parametrize("value, expected", [
+    (None, {"validator", "sqlite"}),              # unset: not the payload shortcut (lock race)
+    ("all", {"validator", "sqlite", "payloads"}),
+    ("none", set()),                               # stock Rasa, for the benchmark's comparison
+    ("validator, sqlite", {"validator", "sqlite"}),
+])
+def test_speedups_chosen_from_the_environment(value, expected) -> None:
+    env = {} if value is None else {"BME_RASA_SPEEDUPS": value}
+    assert rasa_main.chosen(env) == expected
+
+
+def test_unknown_speedup_is_refused_with_the_known_ones() -> None:
+    with pytest.raises(ValueError, match="payloads"):
+        rasa_main.chosen({"BME_RASA_SPEEDUPS": "turbo"})

@@ -1,0 +1,102 @@
+"""The reply for each kind of turn, per topic and per context, without any server."""
+
+from __future__ import annotations
+
+from typing import Optional
+
+import pytest
+
+from bot.knowledge import load_knowledge
+from bot.replies import context_for, did_you_mean, disclaimer, reply_for, topic_of
+
+KB = load_knowledge()
+
+
+@pytest.mark.parametrize("topic", sorted(KB.topics))
+def test_each_topic_intent_gets_its_general_answer_with_next_buttons(topic: str) -> None:
+    reply = reply_for(f"ask_{topic}")
+    assert reply.answer_id == f"{topic}/general"
+    assert reply.text == KB.answer(topic).full_text
+    assert [b.payload for b in reply.buttons] == [f"/ask_{t}" for t in KB.topics[topic].next]
+
+
+@pytest.mark.parametrize("intent, cause, expected", [
+    # the user's context picks the answer where the article distinguishes
+    ("ask_serious", "osteoarthritis", "serious/osteoarthritis"),
+    ("ask_serious", "acl_tear", "serious/injury"),
+    ("ask_duration", "stress_fracture", "duration/injury"),
+    ("ask_duration", "osteoarthritis", "duration/osteoarthritis"),
+    ("ask_treatment", "overuse", "treatment/injury"),
+    ("ask_treatment", "osteoarthritis", "treatment/osteoarthritis"),
+    # a bone tumour: the article gives no separate outlook, so the general answer
+    ("ask_serious", "tumor", "serious/general"),
+    # topics the article does not split by context stay general
+    ("ask_what_is", "osteoarthritis", "what_is/general"),
+    ("ask_duration", None, "duration/general"),
+])
+def test_context_answers(intent: str, cause: Optional[str], expected: str) -> None:
+    assert reply_for(intent, cause=cause).answer_id == expected
+
+
+def test_osteoarthritis_outlook_gives_the_article_months() -> None:
+    assert "15 to 30 months" in reply_for("ask_serious", cause="osteoarthritis").text
+
+
+def test_injury_duration_gives_the_article_figures() -> None:
+    text = reply_for("ask_duration", cause="fracture").text
+    assert "4 to 12 months" in text and "15 percent" in text and "two years" in text
+
+
+def test_red_flag_beats_any_intent_and_has_no_buttons() -> None:
+    reply = reply_for("ask_treatment", cause="osteoarthritis", red_flag="crisis")
+    assert "988" in reply.text and reply.buttons == () and reply.answer_id == "urgent/crisis"
+
+
+def test_emergency_intent_without_a_rule_match_gets_the_emergency_message() -> None:
+    reply = reply_for("emergency")
+    assert "911" in reply.text and reply.answer_id == "urgent/emergency"
+
+
+def test_inform_acknowledges_context_without_medical_claims() -> None:
+    reply = reply_for("inform", cause="osteoarthritis", body_part="knee")
+    assert reply.text.startswith("Thanks for telling me (osteoarthritis, knee)")
+    assert reply.facts == () and reply.buttons
+
+
+def test_inform_without_recognised_context() -> None:
+    assert reply_for("inform").text == "Thanks for telling me. What would you like to know?"
+
+
+@pytest.mark.parametrize("intent", ["ask_personal_advice", "out_of_scope", "some_new_intent"])
+def test_declines_say_what_it_can_help_with(intent: str) -> None:
+    reply = reply_for(intent)
+    assert "can't" in reply.text and len(reply.buttons) == 4 and reply.answer_id is None
+
+
+def test_fallback_offers_the_likeliest_topics_never_an_answer() -> None:
+    ranking = [{"name": "nlu_fallback"}, {"name": "ask_duration"}, {"name": "greet"},
+               {"name": "ask_serious"}, {"name": "ask_treatment"}, {"name": "ask_causes"}]
+    reply = reply_for("nlu_fallback", ranking=ranking)
+    assert reply.text.startswith("Sorry, I'm not sure I understood")
+    assert [b.payload for b in reply.buttons] == ["/ask_duration", "/ask_serious", "/ask_treatment"]
+    assert reply.answer_id is None
+
+
+def test_fallback_without_topic_guesses_offers_the_main_topics() -> None:
+    assert [b.payload for b in did_you_mean([{"name": "greet"}]).buttons] == [
+        "/ask_what_is", "/ask_serious", "/ask_treatment", "/ask_duration"]
+
+
+@pytest.mark.parametrize("intent, topic", [
+    ("ask_serious", "serious"), ("ask_nothing", None), ("greet", None), (None, None)])
+def test_topic_of(intent: Optional[str], topic: Optional[str]) -> None:
+    assert topic_of(intent) == topic
+
+
+def test_context_for_unknown_cause_is_general() -> None:
+    assert context_for("nonsense") == "general" and context_for(None) == "general"
+
+
+def test_disclaimer_says_not_a_diagnosis() -> None:
+    text = disclaimer()
+    assert "not a doctor" in text and "can't diagnose" in text and "emergency" in text

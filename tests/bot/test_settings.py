@@ -1,0 +1,73 @@
+"""Deployment settings from environment variables, without any server."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bot.settings import (ROOT, TRACKER_STORE, SettingsError, check_reachable, endpoints,
+                          lock_store, log_warning, rasa_run_args, tracker_store)
+
+
+def test_defaults_are_embedded_sqlite_and_in_memory_locks() -> None:
+    assert tracker_store({}) == {"type": TRACKER_STORE, "dialect": "sqlite",
+                                 "db": str(ROOT / "var" / "conversations.db")}
+    assert lock_store({}) == {"type": "in_memory"}
+    assert rasa_run_args({}) == []  # HTTP API off, no debug logs
+
+
+def test_postgres_and_redis_from_urls() -> None:
+    env = {"BME_DATABASE_URL": "postgresql://bme:s%40cret@db.local:6543/clinic",
+           "BME_REDIS_URL": "redis://cache.local:6380/2"}
+    assert tracker_store(env) == {"type": TRACKER_STORE, "dialect": "postgresql",
+                                  "url": "db.local", "port": 6543, "db": "clinic", "username": "bme",
+                                  "password": "s@cret"}
+    assert lock_store(env) == {"type": "redis", "url": "cache.local", "port": 6380, "db": 2,
+                               "key_prefix": "bme"}
+
+
+def test_effective_endpoints_keep_the_committed_file_and_set_the_action_url() -> None:
+    config = endpoints("http://127.0.0.1:6000/webhook", {"BME_SQLITE_PATH": "/tmp/x.db"})
+    assert config["action_endpoint"] == {"url": "http://127.0.0.1:6000/webhook"}
+    assert config["tracker_store"]["db"] == "/tmp/x.db"
+
+
+@pytest.mark.parametrize("name, value", [
+    ("BME_DATABASE_URL", "mysql://db/x"), ("BME_DATABASE_URL", "not a url"),
+    ("BME_REDIS_URL", "http://cache:6379"),
+])
+def test_bad_urls_name_the_setting(name: str, value: str) -> None:
+    with pytest.raises(SettingsError, match=name):
+        endpoints("http://x/webhook", {name: value})
+
+
+def test_unreachable_postgres_names_the_setting_to_fix() -> None:
+    config = endpoints("http://x/webhook", {"BME_DATABASE_URL": "postgresql://u@127.0.0.1:1/x"})
+    with pytest.raises(SettingsError, match="Start PostgreSQL or fix BME_DATABASE_URL"):
+        check_reachable(config)
+
+
+def test_unreachable_redis_names_the_setting_to_fix(tmp_path: Path) -> None:
+    config = endpoints("http://x/webhook", {"BME_REDIS_URL": "redis://127.0.0.1:1/0",
+                                            "BME_SQLITE_PATH": str(tmp_path / "c.db")})
+    with pytest.raises(SettingsError, match="Start Redis or fix BME_REDIS_URL"):
+        check_reachable(config)
+
+
+def test_sqlite_folder_is_created(tmp_path: Path) -> None:
+    check_reachable(endpoints("http://x/webhook", {"BME_SQLITE_PATH": str(tmp_path / "a" / "c.db")}))
+    assert (tmp_path / "a").is_dir()
+
+
+def test_api_needs_a_token_or_jwt_secret_and_a_long_token() -> None:
+    assert rasa_run_args({"BME_API_TOKEN": "x" * 20}) == ["--enable-api", "--auth-token", "x" * 20]
+    assert rasa_run_args({"BME_JWT_SECRET": "k"}) == ["--enable-api", "--jwt-secret", "k"]
+    with pytest.raises(SettingsError, match="at least 16"):
+        rasa_run_args({"BME_API_TOKEN": "short"})
+
+
+def test_message_logging_is_opt_in_with_a_warning() -> None:
+    assert log_warning({}) is None
+    assert "--debug" in rasa_run_args({"BME_LOG_MESSAGES": "1"})
+    assert "health information" in str(log_warning({"BME_LOG_MESSAGES": "1"}))

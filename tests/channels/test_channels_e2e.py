@@ -1,0 +1,309 @@
+"""Each messaging channel end to end: real-format platform requests to the running Rasa server,
+and the assistant's outgoing API calls captured by a local stub of the platform's API.
+
+One Rasa server (with all five channels on, from environment variables) serves every test here;
+its SQLite tracker store is read directly to check that rejected requests leave no trace. How
+each platform calls us and what it was asked to show: ``platform_clients.py``.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import sqlite3
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any, Callable, Dict, Iterator, List, Optional, Tuple
+
+import pytest
+import yaml
+from conftest import free_port
+from platform_clients import (
+    PUBLIC, SECRETS, keyboard, messenger_say, messenger_send, messenger_shown, post, slack_click,
+    slack_headers, slack_say, slack_shown, telegram_say, telegram_shown, twilio_say, twilio_shown,
+    unique)
+from platform_stub import PlatformStub
+
+from bot.channels.text import NUMBERED_PROMPT, shorten
+from bot.replies import disclaimer, load_replies, reply_for
+from bot.safety import urgent_message
+from bot.serve import ROOT, RUN_DIR, Servers
+
+pytestmark = pytest.mark.slow
+
+GREETING = reply_for("greet")
+SECOND = GREETING.buttons[1]  # the option a test picks from the greeting's options
+SECOND_ANSWER = reply_for(SECOND.payload.lstrip("/"))
+RED_FLAG = "I can't move my legs"
+URGENT = urgent_message("emergency")
+
+
+# The servers ------------------------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def stub() -> Iterator[PlatformStub]:
+    platforms = PlatformStub().start()
+    yield platforms
+    platforms.stop()
+
+
+@pytest.fixture(scope="module")
+def bot(trained_model: Path, stub: PlatformStub, tmp_path_factory: pytest.TempPathFactory):
+    run_dir = tmp_path_factory.mktemp("channels")
+    env = {**SECRETS, "BME_SQLITE_PATH": str(run_dir / "conversations.db"),
+           "TELEGRAM_API_URL": stub.url("telegram"), "SLACK_API_URL": stub.url("slack"),
+           "FACEBOOK_API_URL": f"{stub.url('facebook')}/v18.0",
+           "TWILIO_API_URL": stub.url("twilio")}
+    with pytest.MonkeyPatch.context() as patch:
+        patch.delenv("BME_DATABASE_URL", raising=False)
+        for name, value in env.items():
+            patch.setenv(name, value)
+        with Servers(free_port(), free_port(), trained_model, log_dir=run_dir) as servers:
+            yield SimpleNamespace(url=servers.url, db=_tracker_db(servers.rasa_port))
+
+
+def _tracker_db(rasa_port: int) -> Path:
+    """The SQLite file of the tracker store the server runs with (from its endpoints file)."""
+    endpoints = yaml.safe_load((RUN_DIR / f"endpoints-{rasa_port}.yml").read_text())
+    store = endpoints["tracker_store"]
+    assert store.get("dialect") == "sqlite", f"these tests read a SQLite tracker store: {store}"
+    return Path(store["db"]) if Path(store["db"]).is_absolute() else ROOT / store["db"]
+
+
+def _stored_events(bot: Any, sender_id: str) -> int:
+    with sqlite3.connect(bot.db) as db:
+        return db.execute("SELECT COUNT(*) FROM events WHERE sender_id = ?",
+                          (sender_id,)).fetchone()[0]
+
+
+def _titles(reply: Any) -> List[str]:
+    return [b.title for b in reply.buttons]
+
+
+def _numbered(reply: Any) -> str:
+    return "\n".join([NUMBERED_PROMPT] + [f"{n}. {b.title}" for n, b in
+                                          enumerate(reply.buttons, 1)])
+
+
+# Telegram ----------------------------------------------------------------------------------------
+
+def test_telegram_webhook_is_registered_with_its_secret_at_start(bot: Any, stub: PlatformStub) -> None:
+    calls = stub.wait_for("telegram", lambda c: c.method == "setWebhook", 1)
+    assert calls and calls[0].json == {"url": SECRETS["TELEGRAM_WEBHOOK_URL"],
+                                       "secret_token": SECRETS["TELEGRAM_SECRET_TOKEN"],
+                                       "allowed_updates": ["message"]}
+    assert f"/bot{SECRETS['TELEGRAM_TOKEN']}/setWebhook" in calls[0].path
+    assert stub.sent("telegram", lambda c: c.method == "getMe")
+
+
+def test_telegram_start_shows_the_disclaimer_then_a_replykeyboard(
+        bot: Any, stub: PlatformStub) -> None:
+    chat = int(unique())
+    assert telegram_say(bot, chat, "/start") == 200
+    first, second = telegram_shown(stub, chat, 2)
+    assert (first.json["text"], first.json["reply_markup"]) == (disclaimer(),
+                                                                {"remove_keyboard": True})
+    assert second.json["text"] == GREETING.text
+    assert keyboard(second) == _titles(GREETING)
+    # pressing a keyboard button sends its title: understood as that option
+    assert telegram_say(bot, chat, SECOND.title) == 200
+    answer = telegram_shown(stub, chat, 3)[2]
+    assert answer.json["text"] == SECOND_ANSWER.text
+    assert keyboard(answer) == _titles(SECOND_ANSWER)
+
+
+def test_telegram_photo_gets_the_guards_answer(bot: Any, stub: PlatformStub) -> None:
+    chat = int(unique())
+    assert telegram_say(bot, chat, None) == 200
+    assert telegram_shown(stub, chat, 1)[-1].json["text"] == load_replies().get("empty_message")[0]
+
+
+@pytest.mark.parametrize("secret", [None, "wrong", ""])
+def test_telegram_rejects_a_missing_or_wrong_secret_and_stores_nothing(
+        bot: Any, stub: PlatformStub, secret: Optional[str]) -> None:
+    chat = int(unique())
+    assert telegram_say(bot, chat, "/start", secret=secret) == 401
+    assert telegram_shown(stub, chat) == [] and _stored_events(bot, str(chat)) == 0
+
+
+# Slack -------------------------------------------------------------------------------------------
+
+def test_slack_message_gets_blocks_with_buttons_and_a_click_answers(
+        bot: Any, stub: PlatformStub) -> None:
+    user = unique("U")
+    assert slack_say(bot, user, "/greet")[0] == 200
+    first, second = slack_shown(stub, user, 2)
+    assert first.headers["Authorization"] == f"Bearer {SECRETS['SLACK_TOKEN']}"
+    assert first.json["blocks"] == [{"type": "section",
+                                     "text": {"type": "plain_text", "text": disclaimer()}}]
+    section, actions = second.json["blocks"]
+    assert section["text"]["text"] == GREETING.text
+    assert [(e["text"]["text"], e["value"]) for e in actions["elements"]] == [
+        (b.title, b.payload) for b in GREETING.buttons]
+    assert slack_click(bot, user, SECOND.payload) == 200
+    answer = slack_shown(stub, user, 3)[2]
+    assert answer.json["blocks"][0]["text"]["text"] == SECOND_ANSWER.text
+
+
+def test_slack_url_verification_is_answered_when_signed(bot: Any) -> None:
+    body = json.dumps({"token": "t", "challenge": "ch4ll3nge", "type": "url_verification"}).encode()
+    status, text = post(f"{bot.url}/webhooks/slack/webhook", body,
+                         {"Content-Type": "application/json", **slack_headers(body)})
+    assert status == 200 and "ch4ll3nge" in text
+
+
+@pytest.mark.parametrize("signing", [
+    {"secret": "not-the-signing-secret"},
+    {"age_s": 600},  # a replayed request, ten minutes old
+], ids=["wrong secret", "too old"])
+def test_slack_rejects_bad_signatures_and_stores_nothing(
+        bot: Any, stub: PlatformStub, signing: Dict[str, Any]) -> None:
+    user = unique("U")
+    assert slack_say(bot, user, "/greet", **signing)[0] == 401
+    time.sleep(1)  # Slack's messages are handled in the background: give one a chance to show
+    assert slack_shown(stub, user) == [] and _stored_events(bot, user) == 0
+
+
+def test_slack_rejects_an_unsigned_request(bot: Any) -> None:
+    body = json.dumps({"type": "event_callback", "event": {"type": "message"}}).encode()
+    assert post(f"{bot.url}/webhooks/slack/webhook", body,
+                 {"Content-Type": "application/json"})[0] == 401
+
+
+# Messenger ---------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("token, status", [("fb-verify-me", 200), ("guess", 403)])
+def test_messenger_subscription_check(bot: Any, token: str, status: int) -> None:
+    query = urllib.parse.urlencode({"hub.mode": "subscribe", "hub.verify_token": token,
+                                    "hub.challenge": "1158201444"})
+    request = urllib.request.Request(f"{bot.url}/webhooks/facebook/webhook?{query}")
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310
+            got, text = response.status, response.read().decode()
+    except urllib.error.HTTPError as error:
+        got, text = error.code, ""
+    assert got == status and (text == "1158201444") == (status == 200)
+
+
+def test_messenger_get_started_then_quick_reply(bot: Any, stub: PlatformStub) -> None:
+    psid = unique()
+    assert messenger_send(bot, psid, {"postback": {"title": "Get Started",
+                                                   "payload": "/greet"}}) == 200
+    first, second = messenger_shown(stub, psid, 2)
+    assert first.query["access_token"] == SECRETS["FACEBOOK_PAGE_ACCESS_TOKEN"]
+    assert first.json["message"] == {"text": disclaimer()}
+    assert second.json["message"]["text"] == GREETING.text
+    # Messenger shows at most 20 characters of a title: longer ones are cut between words
+    assert [(q["title"], q["payload"]) for q in second.json["message"]["quick_replies"]] == [
+        (shorten(b.title, 20), b.payload) for b in GREETING.buttons]
+    tap = {"message": {"mid": "m.2", "text": shorten(SECOND.title, 20),
+                       "quick_reply": {"payload": SECOND.payload}}}
+    assert messenger_send(bot, psid, tap) == 200
+    assert messenger_shown(stub, psid, 3)[2].json["message"]["text"] == SECOND_ANSWER.text
+
+
+@pytest.mark.parametrize("secret", [None, "not-the-app-secret"])
+def test_messenger_rejects_bad_signatures_and_stores_nothing(
+        bot: Any, stub: PlatformStub, secret: Optional[str]) -> None:
+    psid = unique()
+    assert messenger_say(bot, psid, "hello", secret=secret) == 401
+    assert messenger_shown(stub, psid) == [] and _stored_events(bot, psid) == 0
+
+
+# Twilio SMS and WhatsApp -------------------------------------------------------------------------
+
+def test_sms_numbered_options_split_under_the_limit_and_a_digit_picks_one(
+        bot: Any, stub: PlatformStub) -> None:
+    sender = f"+1555{unique()[:7]}"
+    assert twilio_say(bot, sender, "/greet") == 200
+    sent = twilio_shown(stub, sender, 2)  # the webhook answers once every message is sent
+    credentials = f"{SECRETS['TWILIO_ACCOUNT_SID']}:{SECRETS['TWILIO_AUTH_TOKEN']}"
+    assert all(c.form["From"] == SECRETS["TWILIO_NUMBER"] for c in sent)
+    assert sent[0].headers["Authorization"] == (
+        f"Basic {base64.b64encode(credentials.encode()).decode()}")
+    assert twilio_say(bot, sender, "2") == 200  # the second option of the greeting
+    answer = [c.form["Body"] for c in twilio_shown(stub, sender, len(sent) + 2)[len(sent):]]
+    expected = f"{SECOND_ANSWER.text}\n\n{_numbered(SECOND_ANSWER)}"
+    assert len(answer) > 1 and all(len(body) <= 200 for body in answer)
+    assert [w for body in answer for w in body.split()] == expected.split()  # no word broken
+    assert answer[-1].endswith(_numbered(SECOND_ANSWER))  # the options stay together
+
+
+def test_sms_greeting_lists_the_options_by_number(bot: Any, stub: PlatformStub) -> None:
+    sender = f"+1555{unique()[:7]}"
+    assert twilio_say(bot, sender, "/greet") == 200
+    bodies = [c.form["Body"] for c in twilio_shown(stub, sender, 2)]
+    assert " ".join(bodies).split() == f"{disclaimer()} {GREETING.text} {_numbered(GREETING)}".split()
+    assert bodies[-1].endswith(_numbered(GREETING))
+
+
+def test_whatsapp_answers_from_the_whatsapp_number_and_maps_digits(
+        bot: Any, stub: PlatformStub) -> None:
+    sender = f"whatsapp:+1555{unique()[:7]}"
+    assert twilio_say(bot, sender, "/greet", channel="whatsapp") == 200
+    first, second = twilio_shown(stub, sender, 2)
+    assert first.form == {"To": sender, "From": f"whatsapp:{SECRETS['TWILIO_WHATSAPP_NUMBER']}",
+                          "Body": disclaimer()}
+    assert second.form["Body"] == f"{GREETING.text}\n\n{_numbered(GREETING)}"
+    assert twilio_say(bot, sender, "1", channel="whatsapp") == 200
+    third = twilio_shown(stub, sender, 3)[2]
+    first_option = reply_for(GREETING.buttons[0].payload.lstrip("/"))
+    assert third.form["Body"] == f"{first_option.text}\n\n{_numbered(first_option)}"
+
+
+@pytest.mark.parametrize("how", [
+    {"token": "another-accounts-token"},
+    {"signed_url": "http://127.0.0.1/webhooks/twilio/webhook"},  # not the registered URL
+    {"sign": False},
+], ids=["wrong token", "wrong url", "unsigned"])
+def test_twilio_rejects_bad_signatures_and_stores_nothing(
+        bot: Any, stub: PlatformStub, how: Dict[str, Any]) -> None:
+    sender = f"+1555{unique()[:7]}"
+    assert twilio_say(bot, sender, "hello", **how) == 401
+    assert twilio_shown(stub, sender) == [] and _stored_events(bot, sender) == 0
+
+
+def test_whatsapp_rejects_a_signature_made_for_the_sms_webhook(bot: Any) -> None:
+    sender = f"whatsapp:+1555{unique()[:7]}"
+    assert twilio_say(bot, sender, "hello", channel="whatsapp",
+                      signed_url=f"{PUBLIC}/twilio/webhook") == 401
+    assert _stored_events(bot, sender) == 0
+
+
+# The disclaimer and the urgent-care message reach every channel ------------------------------------
+
+def _say_and_read(bot: Any, stub: PlatformStub, channel: str, text: str) -> Tuple[str, List[str]]:
+    """Send ``text`` as a new user of ``channel``; the conversation id and the texts shown."""
+    read: Dict[str, Callable[[str], List[str]]] = {
+        "telegram": lambda s: [c.json["text"] for c in telegram_shown(stub, int(s), 2)],
+        "slack": lambda s: [c.json["blocks"][0]["text"]["text"] for c in slack_shown(stub, s, 2)],
+        "facebook": lambda s: [c.json["message"]["text"] for c in messenger_shown(stub, s, 2)],
+        "twilio": lambda s: [c.form["Body"] for c in twilio_shown(stub, s, 2)],
+        "whatsapp": lambda s: [c.form["Body"] for c in twilio_shown(stub, s, 2)],
+    }
+    if channel == "telegram":
+        sender = unique()
+        assert telegram_say(bot, int(sender), text) == 200
+    elif channel == "slack":
+        sender = unique("U")
+        assert slack_say(bot, sender, text)[0] == 200
+    elif channel == "facebook":
+        sender = unique()
+        assert messenger_say(bot, sender, text) == 200
+    else:
+        sender = f"{'whatsapp:' if channel == 'whatsapp' else ''}+1555{unique()[:7]}"
+        assert twilio_say(bot, sender, text, channel=channel) == 200
+    return sender, read[channel](sender)
+
+
+@pytest.mark.parametrize("channel", ["telegram", "slack", "facebook", "twilio", "whatsapp"])
+def test_disclaimer_and_urgent_message_reach_every_channel(
+        bot: Any, stub: PlatformStub, channel: str) -> None:
+    sender, shown = _say_and_read(bot, stub, channel, RED_FLAG)
+    # (SMS is split into 200-character parts in these tests; the words are all there, in order)
+    assert " ".join(shown).split() == f"{disclaimer()} {URGENT}".split()
+    assert _stored_events(bot, sender) > 0  # the check above is not vacuous: this one is stored

@@ -1,0 +1,93 @@
+"""Shared fixtures: the article, the trained model, the running assistant, raw REST requests,
+and temporary PostgreSQL databases."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import urllib.error
+import urllib.request
+import uuid
+from pathlib import Path
+from typing import Any, Callable, ContextManager, Iterator, Tuple
+
+import psycopg2
+import pytest
+
+from bot.serve import free_port
+
+ROOT = Path(__file__).resolve().parent.parent
+ARTICLE_DIR = Path(os.environ.get("BME_ARTICLE_DIR", ROOT.parent / "shared" / "article"))
+MODEL = ROOT / "models" / "bme.tar.gz"
+
+
+@pytest.fixture(scope="session")
+def article_dir() -> Path:
+    if not (ARTICLE_DIR / "FACTS.md").exists():
+        pytest.fail(f"FACTS.md not found in {ARTICLE_DIR}: check out shared/ beside the repo, "
+                    "or set BME_ARTICLE_DIR to the folder that holds it.")
+    return ARTICLE_DIR
+
+
+@pytest.fixture(scope="session")
+def trained_model() -> Path:
+    if not MODEL.exists():
+        pytest.fail(f"No trained model at {MODEL}: run `make setup` (or `make test`) first.")
+    return MODEL
+
+
+@pytest.fixture(scope="session")
+def assistant(trained_model: Path, tmp_path_factory: pytest.TempPathFactory):
+    """The real Rasa server, action server and web server (widget, kiosk), started once on free
+    ports, with their own SQLite tracker store."""
+    from bot.serve import Servers
+
+    log_dir = tmp_path_factory.mktemp("server-logs")
+    with pytest.MonkeyPatch.context() as env:
+        env.setenv("BME_SQLITE_PATH", str(log_dir / "conversations.db"))
+        with Servers(free_port(), free_port(), trained_model, log_dir=log_dir,
+                     web_port=free_port()) as servers:
+            servers.db_path = log_dir / "conversations.db"  # type: ignore[attr-defined]
+            yield servers
+
+
+def _post_rest(url: str, body: bytes) -> Tuple[int, Any]:
+    """POST raw bytes to the REST webhook: (status, parsed JSON reply or error text)."""
+    request = urllib.request.Request(f"{url}/webhooks/rest/webhook", data=body,
+                                     headers={"Content-Type": "application/json"})
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return response.status, json.loads(response.read())
+    except urllib.error.HTTPError as error:
+        return error.code, error.read().decode("utf-8", "replace")
+
+
+@pytest.fixture(scope="session")
+def post_rest() -> Callable[[str, bytes], Tuple[int, Any]]:
+    return _post_rest
+
+
+def _admin() -> Any:
+    connection = psycopg2.connect(host="127.0.0.1", port=5432, dbname="postgres", user="postgres")
+    connection.autocommit = True
+    return connection
+
+
+@contextlib.contextmanager
+def _temporary_database(prefix: str = "bme_test") -> Iterator[str]:
+    """A new, empty PostgreSQL database on the local server; yields its BME_DATABASE_URL."""
+    name = f"{prefix}_{uuid.uuid4().hex[:8]}"
+    with contextlib.closing(_admin()) as admin:
+        admin.cursor().execute(f"CREATE DATABASE {name}")
+    try:
+        yield f"postgresql://postgres@127.0.0.1:5432/{name}"
+    finally:
+        with contextlib.closing(_admin()) as admin:
+            admin.cursor().execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+
+
+@pytest.fixture(scope="session")
+def temporary_database() -> Callable[..., ContextManager[str]]:
+    """Factory: ``with temporary_database("prefix") as url: ...`` (usable from any scope)."""
+    return _temporary_database

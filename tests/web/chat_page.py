@@ -1,0 +1,77 @@
+"""What a test does on the widget or kiosk page, in a person's terms (ask, press, read)."""
+
+from __future__ import annotations
+
+from typing import Any, Dict, List
+
+from playwright.sync_api import Page, expect
+
+from bot.knowledge import load_knowledge
+from bot.replies import disclaimer
+
+KB = load_knowledge()
+# The four core questions: topic -> how a patient might type it.
+CORE_QUESTIONS = {
+    "what_is": "what is bone marrow edema?",
+    "serious": "is bone marrow edema serious?",
+    "treatment": "how is it treated?",
+    "duration": "how long does it take to go away?",
+}
+DESKTOP = {"width": 1280, "height": 800}
+PHONE = {"width": 360, "height": 740}
+# A 1280 x 800 window at 200% zoom lays pages out like this.
+ZOOM_200 = {"width": 640, "height": 400}
+WCAG_21_AA = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
+
+
+def squash(text: str) -> str:
+    return " ".join(text.split())
+
+
+def answer(topic: str) -> str:
+    """The article answer the assistant gives for ``topic`` in a conversation without context."""
+    return KB.answer(topic).full_text
+
+
+def open_widget(page: Page, url: str) -> None:
+    """Open the demo page and the widget; wait for the greeting and its quick replies."""
+    page.goto(url)
+    page.get_by_role("button", name="Questions about bone marrow edema?").click()
+    expect(page.get_by_role("log", name="Conversation")).to_contain_text(disclaimer())
+    expect(page.locator(".bme-reply").first).to_be_visible()
+
+
+def open_kiosk(page: Page, url: str) -> None:
+    page.goto(url)
+    expect(page.locator(".bme-message--bot").first).to_be_visible()
+
+
+def bot_texts(page: Page) -> List[str]:
+    return [squash(t) for t in page.locator(".bme-message--bot .bme-text").all_inner_texts()]
+
+
+def user_texts(page: Page) -> List[str]:
+    return [squash(t) for t in page.locator(".bme-message--user .bme-text").all_inner_texts()]
+
+
+def type_question(page: Page, text: str) -> None:
+    field = page.get_by_label("Your question").or_(page.get_by_label("Or type a question"))
+    field.fill(text)
+    field.press("Enter")
+
+
+def expect_last_answer(page: Page, text: str) -> None:
+    """The newest bot message is exactly ``text`` (compared with whitespace squashed)."""
+    expect(page.locator(".bme-message--bot .bme-text").last).to_have_text(squash(text))
+
+
+def run_axe(page: Page, axe_source: str) -> List[Dict[str, Any]]:
+    """axe-core's WCAG 2.1 A/AA violations on the page, as it is now (checking that axe ran)."""
+    page.evaluate(axe_source)
+    result = page.evaluate(
+        "tags => axe.run(document, {runOnly: {type: 'tag', values: tags}}).then(r => ({"
+        "  version: r.testEngine.version, passes: r.passes.length,"
+        "  violations: r.violations.map(v => ({id: v.id, impact: v.impact, help: v.help,"
+        "    nodes: v.nodes.map(n => n.target.join(' '))}))}))", WCAG_21_AA)
+    assert result["passes"] >= 10, f"axe {result['version']} checked almost nothing: {result}"
+    return result["violations"]
