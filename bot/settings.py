@@ -27,6 +27,7 @@ import yaml
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_SQLITE = "var/conversations.db"
 TRACKER_STORE = "bot.tracker_store.ResilientSQLTrackerStore"
+REDIS_LOCK_STORE = "bot.lock_store.AtomicRedisLockStore"
 
 
 class SettingsError(RuntimeError):
@@ -56,11 +57,14 @@ def tracker_store(env: Mapping[str, str] = os.environ) -> Dict[str, Any]:
 
 
 def lock_store(env: Mapping[str, str] = os.environ) -> Dict[str, Any]:
-    """Rasa's ``lock_store`` endpoint: Redis when ``BME_REDIS_URL`` is set, else in memory."""
+    """Rasa's ``lock_store`` endpoint: Redis when ``BME_REDIS_URL`` is set, else in memory.
+
+    Redis locks use :class:`bot.lock_store.AtomicRedisLockStore`, not Rasa's ``redis`` type,
+    whose tickets can be issued twice when several processes take them at once."""
     redis = _url(env, "BME_REDIS_URL", ("redis",))
     if redis is None:
         return {"type": "in_memory"}
-    return {"type": "redis", "url": redis.hostname, "port": redis.port or 6379,
+    return {"type": REDIS_LOCK_STORE, "url": redis.hostname, "port": redis.port or 6379,
             "db": int(redis.path.lstrip("/") or 0), "key_prefix": "bme"}
 
 
@@ -92,7 +96,7 @@ def check_reachable(config: Mapping[str, Any]) -> None:
                 f"Cannot reach the PostgreSQL tracker store at {store['url']}:{store['port']}/"
                 f"{store['db']} ({str(error).strip()}). Start PostgreSQL or fix BME_DATABASE_URL.")
     locks = config["lock_store"]
-    if locks["type"] == "redis":
+    if locks["type"] == REDIS_LOCK_STORE:
         import redis
 
         try:

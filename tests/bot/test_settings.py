@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.settings import (ROOT, TRACKER_STORE, SettingsError, check_reachable, endpoints,
+from bot.settings import (REDIS_LOCK_STORE, ROOT, TRACKER_STORE, SettingsError, check_reachable, endpoints,
                           lock_store, log_warning, rasa_run_args, tracker_store)
 
 
@@ -23,8 +23,8 @@ def test_postgres_and_redis_from_urls() -> None:
     assert tracker_store(env) == {"type": TRACKER_STORE, "dialect": "postgresql",
                                   "url": "db.local", "port": 6543, "db": "clinic", "username": "bme",
                                   "password": "s@cret"}
-    assert lock_store(env) == {"type": "redis", "url": "cache.local", "port": 6380, "db": 2,
-                               "key_prefix": "bme"}
+    assert lock_store(env) == {"type": REDIS_LOCK_STORE, "url": "cache.local", "port": 6380,
+                               "db": 2, "key_prefix": "bme"}
 
 
 def test_effective_endpoints_keep_the_committed_file_and_set_the_action_url() -> None:
