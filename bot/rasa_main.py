@@ -22,16 +22,20 @@ changes three things, each keeping Rasa's behaviour:
    by that same function without running the pipeline; anything else (free text, unknown
    intents) goes through the pipeline as before.
 
-``BME_RASA_SPEEDUPS`` picks them: by default ``validator,sqlite``; ``all`` adds ``payloads``;
-``none`` is stock Rasa (for the benchmark's before-and-after comparisons). ``payloads`` is off by
-default because, with several Rasa processes on one Redis lock store, faster turns make a race in
-Rasa's ticket lock show up (two processes issuing tickets for one conversation at the same moment
-can lose one, and a message fails with ``LockError``): the cluster test of ten simultaneous button
-presses failed 2 times in 3 with it and 0 in 3 without.
+4. **Action-server connections.** Rasa opens a new HTTP session, and so a new TCP connection,
+   for every call to the action server, and closes it after the reply. Here each endpoint keeps
+   one session per event loop, so calls reuse open connections (HTTP keep-alive); the requests,
+   headers and timeouts are Rasa's own.
+
+``BME_RASA_SPEEDUPS`` picks them: by default all four (``all``); ``none`` is stock Rasa (for the
+benchmark's before-and-after comparisons), or a comma-separated list names some. (``payloads``
+was once off by default: it made a race in Rasa's Redis ticket lock show up across processes,
+which :mod:`bot.lock_store` has since fixed.)
 """
 
 from __future__ import annotations
 
+import asyncio
 import os
 import sqlite3
 import sys
@@ -40,9 +44,12 @@ from typing import Any, Dict, FrozenSet, Iterable, Mapping, Text
 
 SQLITE_PRAGMAS = ("PRAGMA journal_mode=WAL", "PRAGMA synchronous=NORMAL",
                   "PRAGMA busy_timeout=10000")
-SPEEDUPS = frozenset({"validator", "sqlite", "payloads"})
-DEFAULT_SPEEDUPS = frozenset({"validator", "sqlite"})
+SPEEDUPS = frozenset({"validator", "sqlite", "payloads", "keepalive"})
+DEFAULT_SPEEDUPS = SPEEDUPS
 _INSTALLED = {"done": False}
+#: Seconds an idle kept connection stays open. Below the 5 s after which the action server
+#: (Sanic) closes an idle connection, so the client never reuses one that the server is closing.
+KEEPALIVE_S = 2.0
 
 
 @lru_cache(maxsize=1)
@@ -118,6 +125,40 @@ def _install_payload_shortcut() -> None:
     MessageProcessor._parse_message_with_graph = _parse_message_with_graph  # type: ignore
 
 
+class _Borrowed:
+    """``async with`` on a kept session: hands it out and leaves it open afterwards."""
+
+    def __init__(self, session: Any) -> None:
+        self.session = session
+
+    async def __aenter__(self) -> Any:
+        return self.session
+
+    async def __aexit__(self, *_: Any) -> None:
+        return None
+
+
+def kept_session(self: Any) -> _Borrowed:
+    """``EndpointConfig.session`` that keeps one session per endpoint and event loop (a session
+    belongs to the loop it was made in; each Sanic worker has its own). Rasa only ever uses it as
+    ``async with endpoint.session() as session``. The session is made as Rasa makes it (headers,
+    basic auth, timeout), with idle connections kept :data:`KEEPALIVE_S` seconds."""
+    import aiohttp
+    from rasa.utils.endpoints import DEFAULT_REQUEST_TIMEOUT
+
+    sessions = vars(self).setdefault("_kept_sessions", {})
+    loop = asyncio.get_running_loop()
+    session = sessions.get(loop)
+    if session is None or session.closed:
+        auth = (aiohttp.BasicAuth(self.basic_auth["username"], self.basic_auth["password"])
+                if self.basic_auth else None)
+        session = sessions[loop] = aiohttp.ClientSession(
+            headers=self.headers, auth=auth,
+            timeout=aiohttp.ClientTimeout(total=DEFAULT_REQUEST_TIMEOUT),
+            connector=aiohttp.TCPConnector(keepalive_timeout=KEEPALIVE_S))
+    return _Borrowed(session)
+
+
 def chosen(env: Mapping[str, str] = os.environ) -> FrozenSet[str]:
     """The speed-ups ``BME_RASA_SPEEDUPS`` names (``all``, ``none``, or a comma-separated list);
     :data:`DEFAULT_SPEEDUPS` when it is unset."""
@@ -149,6 +190,10 @@ def install(which: Iterable[str] = DEFAULT_SPEEDUPS) -> None:
         event.listen(Engine, "connect", sqlite_pragmas)
     if "payloads" in which:
         _install_payload_shortcut()
+    if "keepalive" in which:
+        from rasa.utils.endpoints import EndpointConfig
+
+        EndpointConfig.session = kept_session  # type: ignore[assignment]
     _INSTALLED["done"] = True
 
 

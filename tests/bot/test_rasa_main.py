@@ -95,8 +95,8 @@ def test_payload_parse_equals_the_pipelines_on_the_trained_model(trained_model: 
 
 
 @pytest.mark.parametrize("value, expected", [
-    (None, {"validator", "sqlite"}),              # unset: not the payload shortcut (lock race)
-    ("all", {"validator", "sqlite", "payloads"}),
+    (None, {"validator", "sqlite", "payloads", "keepalive"}),  # unset: all of them
+    ("all", {"validator", "sqlite", "payloads", "keepalive"}),
     ("none", set()),                               # stock Rasa, for the benchmark's comparison
     ("validator, sqlite", {"validator", "sqlite"}),
 ])
@@ -108,3 +108,25 @@ def test_speedups_chosen_from_the_environment(value, expected) -> None:
 def test_unknown_speedup_is_refused_with_the_known_ones() -> None:
     with pytest.raises(ValueError, match="payloads"):
         rasa_main.chosen({"BME_RASA_SPEEDUPS": "turbo"})
+
+
+def test_an_endpoint_keeps_one_open_session_per_event_loop() -> None:
+    from rasa.utils.endpoints import EndpointConfig
+
+    endpoint = EndpointConfig("http://127.0.0.1:9/webhook", headers={"X-Clinic": "north"},
+                              basic_auth={"username": "bot", "password": "pw"})
+
+    async def two_calls() -> object:
+        async with rasa_main.kept_session(endpoint) as first:
+            pass
+        async with rasa_main.kept_session(endpoint) as second:
+            assert second is first and not first.closed  # reused, left open
+        assert first.headers["X-Clinic"] == "north" and first.auth.login == "bot"  # as Rasa's
+        assert first.connector._keepalive_timeout < 5  # below the action server's 5 s
+        await first.close()
+        async with rasa_main.kept_session(endpoint) as third:  # a closed one is replaced
+            assert third is not first
+        await third.close()
+        return first
+
+    assert asyncio.run(two_calls()) is not asyncio.run(two_calls())  # each loop its own
