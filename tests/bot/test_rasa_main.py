@@ -95,8 +95,8 @@ def test_payload_parse_equals_the_pipelines_on_the_trained_model(trained_model: 
 
 
 @pytest.mark.parametrize("value, expected", [
-    (None, {"validator", "sqlite", "payloads", "keepalive"}),  # unset: all of them
-    ("all", {"validator", "sqlite", "payloads", "keepalive"}),
+    (None, rasa_main.SPEEDUPS),  # unset: all of them
+    ("all", {"validator", "sqlite", "payloads", "keepalive", "events"}),
     ("none", set()),                               # stock Rasa, for the benchmark's comparison
     ("validator, sqlite", {"validator", "sqlite"}),
 ])
@@ -130,3 +130,29 @@ def test_an_endpoint_keeps_one_open_session_per_event_loop() -> None:
         return first
 
     assert asyncio.run(two_calls()) is not asyncio.run(two_calls())  # each loop its own
+
+
+def test_event_types_resolve_as_rasas_own_walk(monkeypatch: pytest.MonkeyPatch) -> None:
+    from rasa.shared.core.events import Event, UserUttered
+    from rasa.shared.utils.common import all_subclasses
+
+    monkeypatch.setitem(rasa_main._RASA_RESOLVE, "resolve", Event.resolve_by_type)
+    for cls in all_subclasses(Event):
+        assert rasa_main.resolve_event_type(cls.type_name) is Event.resolve_by_type(cls.type_name)
+    assert rasa_main.resolve_event_type("user") is UserUttered
+    assert rasa_main.resolve_event_type("topic") is None  # Rasa's backwards compatibility
+    assert rasa_main.resolve_event_type("no_such", default=UserUttered) is UserUttered
+    with pytest.raises(ValueError, match="Unknown event name 'no_such'"):
+        rasa_main.resolve_event_type("no_such")
+
+
+def test_an_event_class_imported_later_is_found(monkeypatch: pytest.MonkeyPatch) -> None:
+    from rasa.shared.core.events import Event, SlotSet
+
+    monkeypatch.setitem(rasa_main._RASA_RESOLVE, "resolve", Event.resolve_by_type)
+    rasa_main.resolve_event_type("user")  # table built
+
+    class LateEvent(SlotSet):
+        type_name = "bme_late_event"
+
+    assert rasa_main.resolve_event_type("bme_late_event") is LateEvent
