@@ -96,7 +96,7 @@ def test_payload_parse_equals_the_pipelines_on_the_trained_model(trained_model: 
 
 @pytest.mark.parametrize("value, expected", [
     (None, rasa_main.SPEEDUPS),  # unset: all of them
-    ("all", {"validator", "sqlite", "payloads", "keepalive", "events"}),
+    ("all", {"validator", "sqlite", "payloads", "keepalive", "events", "memory"}),
     ("none", set()),                               # stock Rasa, for the benchmark's comparison
     ("validator, sqlite", {"validator", "sqlite"}),
 ])
@@ -156,3 +156,10 @@ def test_an_event_class_imported_later_is_found(monkeypatch: pytest.MonkeyPatch)
         type_name = "bme_late_event"
 
     assert rasa_main.resolve_event_type("bme_late_event") is LateEvent
+
+
+@pytest.mark.slow
+def test_the_running_server_has_tensorflow_without_jax(assistant) -> None:
+    rasa = next(p for p in assistant.processes if "bot.rasa_main" in p.args)
+    maps = Path(f"/proc/{rasa.pid}/maps").read_text(encoding="utf-8")
+    assert "tensorflow" in maps and "jaxlib" not in maps
