@@ -92,7 +92,8 @@ class Cluster:
     def start(self, timeout: float = 180) -> "Cluster":
         """Check the shared stores, start every instance, then nginx in front of them."""
         config = settings.endpoints("http://unused/webhook")
-        if config["tracker_store"]["dialect"] != "postgresql" or config["lock_store"]["type"] != settings.REDIS_LOCK_STORE:
+        if (config["tracker_store"]["dialect"] != "postgresql"
+                or config["lock_store"]["type"] != settings.REDIS_LOCK_STORE):
             raise settings.SettingsError(
                 "A cluster needs a shared tracker store and lock store: set BME_DATABASE_URL "
                 "(PostgreSQL) and BME_REDIS_URL (Redis), e.g. "

@@ -57,7 +57,6 @@ from typing import Any, Dict, FrozenSet, Iterable, Mapping, Text
 SQLITE_PRAGMAS = ("PRAGMA journal_mode=WAL", "PRAGMA synchronous=NORMAL",
                   "PRAGMA busy_timeout=10000")
 SPEEDUPS = frozenset({"validator", "sqlite", "payloads", "keepalive", "events", "memory"})
-DEFAULT_SPEEDUPS = SPEEDUPS
 _INSTALLED = {"done": False}
 #: Seconds an idle kept connection stays open. Below the 5 s after which the action server
 #: (Sanic) closes an idle connection, so the client never reuses one that the server is closing.
@@ -157,13 +156,13 @@ def kept_session(self: Any) -> _Borrowed:
     belongs to the loop it was made in; each Sanic worker has its own). Rasa only ever uses it as
     ``async with endpoint.session() as session``. The session is made as Rasa makes it (headers,
     basic auth, timeout), with idle connections kept :data:`KEEPALIVE_S` seconds."""
-    import aiohttp
-    from rasa.utils.endpoints import DEFAULT_REQUEST_TIMEOUT
-
     sessions = vars(self).setdefault("_kept_sessions", {})
     loop = asyncio.get_running_loop()
     session = sessions.get(loop)
     if session is None or session.closed:
+        import aiohttp
+        from rasa.utils.endpoints import DEFAULT_REQUEST_TIMEOUT
+
         auth = (aiohttp.BasicAuth(self.basic_auth["username"], self.basic_auth["password"])
                 if self.basic_auth else None)
         session = sessions[loop] = aiohttp.ClientSession(
@@ -214,11 +213,9 @@ def _install_memory_savers() -> None:
 
 def chosen(env: Mapping[str, str] = os.environ) -> FrozenSet[str]:
     """The speed-ups ``BME_RASA_SPEEDUPS`` names (``all``, ``none``, or a comma-separated list);
-    :data:`DEFAULT_SPEEDUPS` when it is unset."""
+    all of them when it is unset."""
     raw = env.get("BME_RASA_SPEEDUPS", "").strip().lower()
-    if not raw:
-        return DEFAULT_SPEEDUPS
-    if raw == "all":
+    if raw in ("", "all"):
         return SPEEDUPS
     names = frozenset(n.strip() for n in raw.split(",") if n.strip() and n.strip() != "none")
     unknown = names - SPEEDUPS
@@ -228,7 +225,7 @@ def chosen(env: Mapping[str, str] = os.environ) -> FrozenSet[str]:
     return names
 
 
-def install(which: Iterable[str] = DEFAULT_SPEEDUPS) -> None:
+def install(which: Iterable[str] = SPEEDUPS) -> None:
     """Apply the changes of the module docstring named in ``which``. Once per process."""
     if _INSTALLED["done"]:
         return

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.settings import (REDIS_LOCK_STORE, ROOT, TRACKER_STORE, SettingsError, check_reachable, endpoints,
-                          lock_store, log_warning, rasa_run_args, tracker_store)
+from bot.settings import (REDIS_LOCK_STORE, ROOT, TRACKER_STORE, SettingsError, check_reachable,
+                          endpoints, lock_store, log_warning, rasa_run_args, tracker_store)
 
 
 def test_defaults_are_embedded_sqlite_and_in_memory_locks() -> None:
