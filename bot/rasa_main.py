@@ -3,7 +3,7 @@
 
 Profiling the server under load (py-spy; figures in reports/benchmark.md) showed work that Rasa
 3.6 repeats for every message although it could be done once, or not at all. :func:`install`
-changes six things, each keeping Rasa's behaviour:
+changes seven things, each keeping Rasa's behaviour:
 
 1. **Action responses.** Rasa checks every action-server response with
    ``jsonschema.validate(result, schema)``, which first checks the schema itself against the
@@ -38,7 +38,12 @@ changes six things, each keeping Rasa's behaviour:
    and goes on without it. And once the model is loaded, the memory that loading freed is given
    back to the system (``malloc_trim``) instead of staying reserved by the C allocator.
 
-``BME_RASA_SPEEDUPS`` picks them: by default all six (``all``); ``none`` is stock Rasa (for the
+7. **Conversations.** Rasa rebuilds the whole conversation from the database for every message
+   and counts its stored events again before saving. Here each process keeps the conversations it
+   handled and asks the database only for events stored since (by another process), using the
+   kept one only when the database proves it current (:mod:`bot.tracker_store`).
+
+``BME_RASA_SPEEDUPS`` picks them: by default all seven (``all``); ``none`` is stock Rasa (for the
 benchmark's before-and-after comparisons), or a comma-separated list names some. (``payloads``
 was once off by default: it made a race in Rasa's Redis ticket lock show up across processes,
 which :mod:`bot.lock_store` has since fixed.)
@@ -56,7 +61,8 @@ from typing import Any, Dict, FrozenSet, Iterable, Mapping, Text
 
 SQLITE_PRAGMAS = ("PRAGMA journal_mode=WAL", "PRAGMA synchronous=NORMAL",
                   "PRAGMA busy_timeout=10000")
-SPEEDUPS = frozenset({"validator", "sqlite", "payloads", "keepalive", "events", "memory"})
+SPEEDUPS = frozenset({"validator", "sqlite", "payloads", "keepalive", "events", "memory",
+                      "trackers"})
 _INSTALLED = {"done": False}
 #: Seconds an idle kept connection stays open. Below the 5 s after which the action server
 #: (Sanic) closes an idle connection, so the client never reuses one that the server is closing.
@@ -251,6 +257,10 @@ def install(which: Iterable[str] = SPEEDUPS) -> None:
 
         _RASA_RESOLVE["resolve"] = Event.resolve_by_type
         Event.resolve_by_type = staticmethod(resolve_event_type)  # type: ignore[assignment]
+    if "trackers" in which:
+        from bot.tracker_store import CACHE_SIZE, ResilientSQLTrackerStore
+
+        ResilientSQLTrackerStore.default_cache_size = CACHE_SIZE
     _INSTALLED["done"] = True
 
 

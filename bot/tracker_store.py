@@ -9,34 +9,178 @@ replaces dead ones, so a restart costs nothing.
 Rasa loads the conversation's events for every message as ORM objects, one per row, only to read
 each row's ``data`` column; building those objects was a tenth of the server's time under load
 (py-spy, reports/benchmark.md). Here the same query selects just that column.
+
+Rasa also rebuilds the whole conversation from all its stored events for every message, and
+counts the stored events again before saving the new ones: together about a third of the
+server's time. With ``cache_size`` set, the store keeps the conversations it last loaded or saved
+(:class:`_Cached`) and, for each message, only asks the database for the events stored since; a
+cached conversation is used only if that answer proves it current, so several processes sharing
+one database stay correct, and a conversation deleted by retention is never brought back.
 """
 
 from __future__ import annotations
 
-from typing import Any, Dict
+import itertools
+import json
+import time
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from typing import Any, Dict, Optional, Text
 
 import sqlalchemy as sa
 from rasa.core.tracker_store import SQLTrackerStore, create_engine_kwargs
+from rasa.shared.core.domain import Domain
+from rasa.shared.core.events import Event, SessionStarted, deserialise_events
+from rasa.shared.core.trackers import DialogueStateTracker
+from rasa.shared.nlu.constants import INTENT_NAME_KEY
 from sqlalchemy.orm import Query, Session
+
+#: Conversations kept in memory per process when the cache is on (``bot.rasa_main``), and how
+#: long one may stay unused before it is dropped.
+CACHE_SIZE = 2000
+CACHE_IDLE_S = 600.0
+
+
+@dataclass
+class _Cached:
+    """A conversation as this process last loaded or saved it: the tracker object, how many of
+    its events are stored, and the id and stored text of the newest stored one (SQLite may give a
+    deleted row's id to a new row, so the id alone does not prove the row is the same)."""
+
+    tracker: DialogueStateTracker
+    stored: int
+    last_id: int
+    last_data: str
+    used: float = field(default_factory=time.monotonic)
+
+    def clean(self) -> bool:
+        """Whether the tracker holds only stored events (a turn that failed before saving
+        leaves events the database does not have; Rasa would drop them, so do we)."""
+        return len(self.tracker.events) == self.stored
 
 
 class ResilientSQLTrackerStore(SQLTrackerStore):
-    """:class:`SQLTrackerStore` with connections checked before use."""
+    """:class:`SQLTrackerStore` with connections checked before use, and optionally a cache of
+    conversations checked against the database for every message.
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    Args:
+        cache_size: Conversations to keep; ``None`` takes :attr:`default_cache_size` (0, no cache,
+            unless :mod:`bot.rasa_main` turned the cache on), as Rasa passes only the endpoint's
+            settings.
+    """
+
+    default_cache_size = 0
+
+    def __init__(self, *args: Any, cache_size: Optional[int] = None, **kwargs: Any) -> None:
+        self._cache: "OrderedDict[Text, _Cached]" = OrderedDict()
+        self.cache_size = self.default_cache_size if cache_size is None else cache_size
         super().__init__(*args, **kwargs)
         url = self.engine.url
         self.engine.dispose()
         self.engine = sa.create_engine(url, pool_pre_ping=True, **create_engine_kwargs(url),
                                        **_sqlite_pool(url))
         self.sessionmaker = sa.orm.session.sessionmaker(bind=self.engine)
+        table = self.SQLEvent.__table__
+        self._since = (sa.select(table.c.id, table.c.data)
+                       .where(table.c.sender_id == sa.bindparam("sender"),
+                              table.c.id >= sa.bindparam("last_id"))
+                       .order_by(table.c.id))
+
+    @property
+    def domain(self) -> Domain:
+        return self._domain
+
+    @domain.setter
+    def domain(self, domain: Optional[Domain]) -> None:
+        """A new model may bring new slots: cached trackers were built with the old ones."""
+        self._domain = domain or Domain.empty()
+        if hasattr(self, "_cache"):
+            self._cache.clear()
 
     def _event_query(self, session: Session, sender_id: str,
                      fetch_events_from_all_sessions: bool) -> Query:
-        """Rasa's query (same rows, same order) selecting only ``data``: its rows are tuples
-        whose ``.data`` Rasa reads, and counting them needs no other column."""
+        """Rasa's query (same rows, same order) selecting only ``id`` and ``data``: its rows are
+        tuples whose ``.data`` Rasa reads, and counting them needs no other column."""
         return super()._event_query(session, sender_id, fetch_events_from_all_sessions
-                                    ).with_entities(self.SQLEvent.data)
+                                    ).with_entities(self.SQLEvent.id, self.SQLEvent.data)
+
+    async def retrieve(self, sender_id: Text) -> Optional[DialogueStateTracker]:
+        """The conversation's latest session: the cached tracker brought up to date when the
+        database shows it is current, else Rasa's full load."""
+        current = self._current(sender_id)
+        if current is not None:
+            return current
+        self._cache.pop(sender_id, None)
+        with self.session_scope() as session:
+            rows = self._event_query(session, sender_id, False).all()
+        if not rows or not self.domain:
+            return None
+        tracker = DialogueStateTracker.from_dict(sender_id, [json.loads(r.data) for r in rows],
+                                                 self.domain.slots)
+        self._remember(_Cached(tracker, len(rows), rows[-1].id, rows[-1].data))
+        return tracker
+
+    def _current(self, sender_id: Text) -> Optional[DialogueStateTracker]:
+        """The cached tracker plus the events stored since (by another process), or ``None``
+        when there is none or it cannot be proven current: its newest stored event is gone
+        (deleted), a new session started, or it holds unsaved events."""
+        cached = self._cache.get(sender_id)
+        if cached is None or not cached.clean() or time.monotonic() - cached.used > CACHE_IDLE_S:
+            return None
+        with self.engine.connect() as connection:
+            rows = connection.execute(self._since, {"sender": sender_id,
+                                                    "last_id": cached.last_id}).all()
+        if not rows or (rows[0].id, rows[0].data) != (cached.last_id, cached.last_data):
+            return None
+        newer = [json.loads(row.data) for row in rows[1:]]
+        if any(event.get("event") == SessionStarted.type_name for event in newer):
+            return None
+        for event in deserialise_events(newer):
+            cached.tracker.update(event)
+        cached.stored = len(cached.tracker.events)
+        cached.last_id, cached.last_data = rows[-1].id, rows[-1].data
+        self._remember(cached)
+        return cached.tracker
+
+    async def save(self, tracker: DialogueStateTracker) -> None:
+        """Store the tracker's new events. For the tracker object this store handed out, it
+        knows which those are; any other tracker is saved by Rasa's method, which counts them."""
+        cached = self._cache.pop(tracker.sender_id, None)
+        if (cached is None or cached.tracker is not tracker
+                or len(tracker.events) < cached.stored):
+            return await super().save(tracker)
+        await self.stream_events(tracker)
+        new = list(itertools.islice(tracker.events, cached.stored, None))
+        if new:
+            insert = self.SQLEvent.__table__.insert()
+            with self.engine.begin() as connection:
+                for event in new:
+                    row = self._row(tracker.sender_id, event)
+                    result = connection.execute(insert, row)
+                    cached.last_id, cached.last_data = result.inserted_primary_key[0], row["data"]
+        # After a new session, Rasa's load starts at it; let the next load be Rasa's.
+        if not any(isinstance(event, SessionStarted) for event in new):
+            cached.stored = len(tracker.events)
+            self._remember(cached)
+
+    @staticmethod
+    def _row(sender_id: Text, event: Event) -> Dict[str, Any]:
+        """The columns Rasa's ``save`` writes for an event."""
+        data = event.as_dict()
+        return {"sender_id": sender_id, "type_name": event.type_name,
+                "timestamp": data.get("timestamp"),
+                "intent_name": data.get("parse_data", {}).get("intent", {}).get(INTENT_NAME_KEY),
+                "action_name": data.get("name"), "data": json.dumps(data)}
+
+    def _remember(self, cached: _Cached) -> None:
+        if self.cache_size <= 0:
+            return
+        cached.used = time.monotonic()
+        self._cache[cached.tracker.sender_id] = cached
+        self._cache.move_to_end(cached.tracker.sender_id)
+        while self._cache and (len(self._cache) > self.cache_size or
+                               cached.used - next(iter(self._cache.values())).used > CACHE_IDLE_S):
+            self._cache.popitem(last=False)
 
 
 def _sqlite_pool(url: Any) -> Dict[str, Any]:
