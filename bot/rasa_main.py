@@ -3,7 +3,7 @@
 
 Profiling the server under load (py-spy; figures in reports/benchmark.md) showed work that Rasa
 3.6 repeats for every message although it could be done once, or not at all. :func:`install`
-changes seven things, each keeping Rasa's behaviour:
+changes eight things, each keeping Rasa's behaviour:
 
 1. **Action responses.** Rasa checks every action-server response with
    ``jsonschema.validate(result, schema)``, which first checks the schema itself against the
@@ -42,8 +42,11 @@ changes seven things, each keeping Rasa's behaviour:
    and counts its stored events again before saving. Here each process keeps the conversations it
    handled and asks the database only for events stored since (by another process), using the
    kept one only when the database proves it current (:mod:`bot.tracker_store`).
+8. **Model graph.** Rasa hands the model graph to dask's scheduler for every message, which works
+   out again the same order of the same nodes. Here the order is worked out once and the nodes
+   are called in it (:mod:`bot.graph_runner`).
 
-``BME_RASA_SPEEDUPS`` picks them: by default all seven (``all``); ``none`` is stock Rasa (for the
+``BME_RASA_SPEEDUPS`` picks them: by default all eight (``all``); ``none`` is stock Rasa (for the
 benchmark's before-and-after comparisons), or a comma-separated list names some. (``payloads``
 was once off by default: it made a race in Rasa's Redis ticket lock show up across processes,
 which :mod:`bot.lock_store` has since fixed.)
@@ -62,7 +65,7 @@ from typing import Any, Dict, FrozenSet, Iterable, Mapping, Text
 SQLITE_PRAGMAS = ("PRAGMA journal_mode=WAL", "PRAGMA synchronous=NORMAL",
                   "PRAGMA busy_timeout=10000")
 SPEEDUPS = frozenset({"validator", "sqlite", "payloads", "keepalive", "events", "memory",
-                      "trackers"})
+                      "trackers", "graph"})
 _INSTALLED = {"done": False}
 #: Seconds an idle kept connection stays open. Below the 5 s after which the action server
 #: (Sanic) closes an idle connection, so the client never reuses one that the server is closing.
@@ -261,6 +264,12 @@ def install(which: Iterable[str] = SPEEDUPS) -> None:
         from bot.tracker_store import CACHE_SIZE, ResilientSQLTrackerStore
 
         ResilientSQLTrackerStore.default_cache_size = CACHE_SIZE
+    if "graph" in which:
+        import rasa.core.processor
+
+        from bot.graph_runner import SequentialGraphRunner
+
+        rasa.core.processor.DaskGraphRunner = SequentialGraphRunner  # type: ignore[misc]
     _INSTALLED["done"] = True
 
 
