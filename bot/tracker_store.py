@@ -25,7 +25,7 @@ import json
 import time
 from collections import OrderedDict
 from dataclasses import dataclass, field
-from typing import Any, Dict, Optional, Text
+from typing import Any, Dict, Optional, Text, Tuple
 
 import sqlalchemy as sa
 from rasa.core.tracker_store import SQLTrackerStore, create_engine_kwargs
@@ -143,25 +143,30 @@ class ResilientSQLTrackerStore(SQLTrackerStore):
         return cached.tracker
 
     async def save(self, tracker: DialogueStateTracker) -> None:
-        """Store the tracker's new events. For the tracker object this store handed out, it
-        knows which those are; any other tracker is saved by Rasa's method, which counts them."""
-        cached = self._cache.pop(tracker.sender_id, None)
-        if (cached is None or cached.tracker is not tracker
-                or len(tracker.events) < cached.stored):
+        """Store the tracker's new events, and keep the conversation as Rasa would load it next.
+
+        For the tracker object this store handed out, it knows which events are new; for any
+        other, it counts the stored ones as Rasa's ``save`` does."""
+        if self.cache_size <= 0:
             return await super().save(tracker)
+        cached = self._cache.pop(tracker.sender_id, None)
         await self.stream_events(tracker)
-        new = list(itertools.islice(tracker.events, cached.stored, None))
+        if cached is not None and cached.tracker is tracker and len(tracker.events) >= cached.stored:
+            new = list(itertools.islice(tracker.events, cached.stored, None))
+            last: Optional[Tuple[int, str]] = (cached.last_id, cached.last_data)
+        else:
+            with self.session_scope() as session:
+                new = list(self._additional_events(session, tracker))
+            last = None
         if new:
             insert = self.SQLEvent.__table__.insert()
             with self.engine.begin() as connection:
                 for event in new:
                     row = self._row(tracker.sender_id, event)
-                    result = connection.execute(insert, row)
-                    cached.last_id, cached.last_data = result.inserted_primary_key[0], row["data"]
-        # After a new session, Rasa's load starts at it; let the next load be Rasa's.
-        if not any(isinstance(event, SessionStarted) for event in new):
-            cached.stored = len(tracker.events)
-            self._remember(cached)
+                    last = (connection.execute(insert, row).inserted_primary_key[0], row["data"])
+        latest = _latest_session(tracker, self.domain.slots)
+        if last is not None and latest is not None:
+            self._remember(_Cached(latest, len(latest.events), *last))
 
     @staticmethod
     def _row(sender_id: Text, event: Event) -> Dict[str, Any]:
@@ -181,6 +186,19 @@ class ResilientSQLTrackerStore(SQLTrackerStore):
         while self._cache and (len(self._cache) > self.cache_size or
                                cached.used - next(iter(self._cache.values())).used > CACHE_IDLE_S):
             self._cache.popitem(last=False)
+
+
+def _latest_session(tracker: DialogueStateTracker, slots: Any) -> Optional[DialogueStateTracker]:
+    """The tracker as Rasa's load would rebuild it from the database: the events from the latest
+    session start on (the same object when that is all of them), or ``None`` when the tracker has
+    no session start, so it may lack stored events of an earlier one."""
+    starts = [event.timestamp for event in tracker.events if isinstance(event, SessionStarted)]
+    if not starts:
+        return None
+    events = [event for event in tracker.events if event.timestamp >= max(starts)]
+    if len(events) == len(tracker.events):
+        return tracker
+    return DialogueStateTracker.from_events(tracker.sender_id, events, slots)
 
 
 def _sqlite_pool(url: Any) -> Dict[str, Any]:

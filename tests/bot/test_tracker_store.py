@@ -168,3 +168,16 @@ def test_the_cache_is_bounded(tmp_path: Path) -> None:
     assert list(ours._cache) == ["b", "c"]
     ours.domain = DOMAIN  # a new model: trackers built with the old slots are dropped
     assert not ours._cache
+
+
+def test_a_new_session_is_kept_as_rasa_would_load_it(tmp_path: Path, monkeypatch: Any) -> None:
+    ours = store(tmp_path / "c.db")
+    rasas = SQLTrackerStore(DOMAIN, dialect="sqlite", db=str(tmp_path / "c.db"))
+    tracker = asyncio.run(ours.create_tracker("p"))  # what a first message does
+    for event in session(100, "first?"):
+        tracker.update(event)
+    asyncio.run(ours.save(tracker))
+    expected = list(asyncio.run(rasas.retrieve("p")).events)
+    assert len(expected) < len(tracker.events)  # Rasa loads the latest session only
+    monkeypatch.setattr(DialogueStateTracker, "from_dict", None)  # no load from the database
+    assert list(asyncio.run(ours.retrieve("p")).events) == expected
