@@ -9,7 +9,8 @@ changes eight things, each keeping Rasa's behaviour:
    ``jsonschema.validate(result, schema)``, which first checks the schema itself against the
    JSON-Schema meta-schema and builds a new validator, every time, although the schema never
    changes: about half of the server's CPU time. Here the validator is built once; the same
-   schema, the same checks, the same ``ValidationError`` on a bad response.
+   schema, the same checks, the same ``ValidationError`` on a bad response. A response that
+   passed is remembered (by its JSON text), as the same answers come back again and again.
 2. **SQLite commits.** Rasa commits the conversation after every message; in SQLite's default
    journal mode each commit waits for the disk while blocking the server's event loop. Here SQLite
    connections use a write-ahead log synced at checkpoints (``synchronous=NORMAL``): the database
@@ -56,6 +57,7 @@ from __future__ import annotations
 
 import asyncio
 import ctypes
+import json
 import os
 import sqlite3
 import sys
@@ -86,13 +88,21 @@ def action_response_validator() -> Any:
     return cls(schema)
 
 
+@lru_cache(maxsize=1024)
+def _check_response(document: str) -> None:
+    """Validate a response given as JSON text. The answers repeat (the same answer for the same
+    question), and a document that passed once passes again, so passes are remembered; a failure
+    raises, is not remembered, and is checked again next time."""
+    action_response_validator().validate(json.loads(document))
+
+
 def validate_action_result(self: Any, result: Dict[Text, Any]) -> bool:
     """``RemoteAction._validate_action_result`` with the validator built once."""
     from jsonschema import ValidationError
     from rasa.shared.constants import DOCS_BASE_URL
 
     try:
-        action_response_validator().validate(result)
+        _check_response(json.dumps(result, sort_keys=True))
         return True
     except ValidationError as e:  # the message Rasa's own method gives
         e.message += (

@@ -24,14 +24,18 @@ INVALID = [{"events": [{"event": "no_such_event"}], "responses": []},
 
 def test_valid_action_response_passes_like_rasa() -> None:
     assert rasa_main.validate_action_result(None, VALID) is True
+    hits = rasa_main._check_response.cache_info().hits
+    assert rasa_main.validate_action_result(None, dict(reversed(VALID.items()))) is True
+    assert rasa_main._check_response.cache_info().hits == hits + 1  # remembered, any key order
     assert RemoteAction(
         "action_answer", None)._validate_action_result(VALID) is True  # Rasa's own, unpatched
 
 
 @pytest.mark.parametrize("response", INVALID)
 def test_invalid_action_response_fails_like_rasa(response) -> None:
-    with pytest.raises(ValidationError) as ours:
-        rasa_main.validate_action_result(None, response)
+    for _ in range(2):  # a failure is not remembered as a pass
+        with pytest.raises(ValidationError) as ours:
+            rasa_main.validate_action_result(None, response)
     with pytest.raises(ValidationError) as theirs:
         RemoteAction("action_answer", None)._validate_action_result(response)
     assert ours.value.message == theirs.value.message
