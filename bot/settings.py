@@ -28,6 +28,7 @@ ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_SQLITE = "var/conversations.db"
 TRACKER_STORE = "bot.tracker_store.ResilientSQLTrackerStore"
 REDIS_LOCK_STORE = "bot.lock_store.AtomicRedisLockStore"
+MEMORY_LOCK_STORE = "bot.lock_store.QuickInMemoryLockStore"
 
 
 class SettingsError(RuntimeError):
@@ -57,13 +58,14 @@ def tracker_store(env: Mapping[str, str] = os.environ) -> Dict[str, Any]:
 
 
 def lock_store(env: Mapping[str, str] = os.environ) -> Dict[str, Any]:
-    """Rasa's ``lock_store`` endpoint: Redis when ``BME_REDIS_URL`` is set, else in memory.
+    """Rasa's ``lock_store`` endpoint: Redis when ``BME_REDIS_URL`` is set, else in memory
+    (:class:`bot.lock_store.QuickInMemoryLockStore`: Rasa's, checking waiting turns more often).
 
     Redis locks use :class:`bot.lock_store.AtomicRedisLockStore`, not Rasa's ``redis`` type,
     whose tickets can be issued twice when several processes take them at once."""
     redis = _url(env, "BME_REDIS_URL", ("redis",))
     if redis is None:
-        return {"type": "in_memory"}
+        return {"type": MEMORY_LOCK_STORE}
     return {"type": REDIS_LOCK_STORE, "url": redis.hostname, "port": redis.port or 6379,
             "db": int(redis.path.lstrip("/") or 0), "key_prefix": "bme"}
 

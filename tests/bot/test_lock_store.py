@@ -13,7 +13,7 @@ import redis
 from rasa.core.lock_store import LockStore, RedisLockStore
 from rasa.utils.endpoints import EndpointConfig
 
-from bot.lock_store import POLL_SECONDS, AtomicRedisLockStore
+from bot.lock_store import POLL_SECONDS, AtomicRedisLockStore, QuickInMemoryLockStore
 from bot.settings import lock_store
 
 REDIS_URL = "redis://127.0.0.1:6379/0"
@@ -58,6 +58,12 @@ def test_rasa_builds_it_from_the_settings_endpoint(prefix: str) -> None:
     store = LockStore.create(EndpointConfig.from_dict({**config, "key_prefix": prefix}))
     assert isinstance(store, AtomicRedisLockStore)
     assert store.key_prefix == f"{prefix}:lock:"
+    assert store.issue_ticket("c") == 0
+
+
+def test_rasa_builds_the_one_process_store_from_the_default_settings() -> None:
+    store = LockStore.create(EndpointConfig.from_dict(lock_store({})))
+    assert isinstance(store, QuickInMemoryLockStore)
     assert store.issue_ticket("c") == 0
 
 
@@ -114,11 +120,12 @@ def test_expired_tickets_are_dropped_and_a_missing_lock_stays_missing(prefix: st
     assert store.get_lock("nobody") is None
 
 
-def test_a_waiting_turn_polls_often(prefix: str) -> None:
+@pytest.mark.parametrize("kind", ["redis", "memory"])
+def test_a_waiting_turn_polls_often(prefix: str, kind: str) -> None:
     assert POLL_SECONDS <= 0.1  # Rasa's default of 1 s would delay a quick second message
 
     async def second_turn_waits_for_the_first() -> float:
-        store = make_store(prefix)
+        store = make_store(prefix) if kind == "redis" else QuickInMemoryLockStore()
         loop = asyncio.get_running_loop()
         async with store.lock("c"):
             waiting = asyncio.ensure_future(_timed_turn(store))
@@ -130,6 +137,6 @@ def test_a_waiting_turn_polls_often(prefix: str) -> None:
     assert asyncio.run(second_turn_waits_for_the_first()) < 0.5
 
 
-async def _timed_turn(store: RedisLockStore) -> None:
+async def _timed_turn(store: LockStore) -> None:
     async with store.lock("c"):
         pass

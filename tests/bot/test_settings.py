@@ -13,7 +13,7 @@ from bot.settings import (REDIS_LOCK_STORE, ROOT, TRACKER_STORE, SettingsError, 
 def test_defaults_are_embedded_sqlite_and_in_memory_locks() -> None:
     assert tracker_store({}) == {"type": TRACKER_STORE, "dialect": "sqlite",
                                  "db": str(ROOT / "var" / "conversations.db")}
-    assert lock_store({}) == {"type": "in_memory"}
+    assert lock_store({}) == {"type": "bot.lock_store.QuickInMemoryLockStore"}
     assert rasa_run_args({}) == []  # HTTP API off, no debug logs
 
 
