@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import sqlite3
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -168,6 +171,28 @@ def test_the_running_server_has_tensorflow_without_jax(assistant) -> None:
     rasa = next(p for p in assistant.processes if "bot.rasa_main" in p.args)
     maps = Path(f"/proc/{rasa.pid}/maps").read_text(encoding="utf-8")
     assert "tensorflow" in maps and "jaxlib" not in maps
+
+
+def test_an_unused_library_imports_but_says_how_to_get_it_back() -> None:
+    stand_in = rasa_main.unused_library("webexteamssdk", "Webex Teams")
+    api = getattr(stand_in, "WebexTeamsAPI")  # what `from webexteamssdk import ...` does
+    with pytest.raises(RuntimeError, match="Webex Teams.*leave 'memory' out of BME_RASA_SPEEDUPS"):
+        api(access_token="t")
+    with pytest.raises(AttributeError):
+        stand_in.__path__  # not a package: the import system must not look inside it
+
+
+@pytest.mark.slow
+def test_the_memory_savers_leave_rasas_channels_importable() -> None:
+    code = ("import os, sys; from bot import rasa_main; rasa_main.install({'memory'}); "
+            "import rasa.core.channels as c; import tensorflow; "
+            "print(c.BUILTIN_CHANNELS['webexteams'].__name__, sys.modules['jax'], "
+            "sys.modules['webexteamssdk'].__doc__.split()[0], os.environ['TF_ENABLE_ONEDNN_OPTS'])")
+    env = {k: v for k, v in os.environ.items() if k != "TF_ENABLE_ONEDNN_OPTS"}
+    result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True,
+                            text=True, timeout=300)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert result.stdout.split() == ["WebexTeamsInput", "None", "Stand-in", "0"]
 
 
 @pytest.mark.slow
