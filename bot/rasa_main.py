@@ -37,7 +37,7 @@ changes nine things, each keeping Rasa's behaviour:
    requires it), for a JAX-to-Lite conversion Rasa never does: 66 MB of every server process.
    Here ``jax`` is marked missing before TensorFlow loads; TensorFlow expects that it may be
    and goes on without it. TensorFlow's oneDNN kernels are switched off: 17–20 MB less, the same
-   CPU time per message and the same predictions on the held-out messages. The client library
+   CPU time per message and the same held-out accuracy and misses. The client library
    of the Webex Teams channel (9 MB), which Rasa imports with all its channels although this
    assistant does not offer it, is replaced by a stand-in that says how to get it back. And once
    the model is loaded, the memory that loading freed is given back to the system
