@@ -61,14 +61,9 @@ class SequentialGraphRunner(DaskGraphRunner):
         run_targets = tuple(targets if targets else self._graph_schema.target_names)
         inputs = inputs or {}
         steps = self.plan(run_targets, frozenset(inputs))
-        outputs: Dict[Text, Any] = {}
-        for name, value in inputs.items():
-            if isinstance(value, str) and (value in self._graph_schema.nodes or value in inputs):
-                raise GraphRunError(
-                    f"Input value '{value}' clashes with a node name. Make sure "
-                    f"that none of the input names passed to the `run` method are the "
-                    f"same as node names in the graph schema.")
-            outputs[name] = (name, value)
+        graph = dict.fromkeys(self._graph_schema.nodes)
+        self._add_inputs_to_graph(inputs, graph)  # Rasa's own check: no value names a node
+        outputs: Dict[Text, Any] = {name: graph[name] for name in inputs}
         try:
             for name, needs in steps:
                 outputs[name] = self._instantiated_nodes[name](

@@ -109,6 +109,8 @@ class ResilientSQLTrackerStore(SQLTrackerStore):
     async def retrieve(self, sender_id: Text) -> Optional[DialogueStateTracker]:
         """The conversation's latest session: the cached tracker brought up to date when the
         database shows it is current, else Rasa's full load."""
+        if self.cache_size <= 0:
+            return await super().retrieve(sender_id)
         current = self._current(sender_id)
         if current is not None:
             return current
@@ -180,8 +182,6 @@ class ResilientSQLTrackerStore(SQLTrackerStore):
                 "action_name": data.get("name"), "data": json.dumps(data)}
 
     def _remember(self, cached: _Cached) -> None:
-        if self.cache_size <= 0:
-            return
         cached.used = time.monotonic()
         self._cache[cached.tracker.sender_id] = cached
         self._cache.move_to_end(cached.tracker.sender_id)
