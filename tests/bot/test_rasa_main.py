@@ -104,7 +104,7 @@ def test_payload_parse_equals_the_pipelines_on_the_trained_model(trained_model: 
 @pytest.mark.parametrize("value, expected", [
     (None, rasa_main.SPEEDUPS),  # unset: all of them
     ("all", {"validator", "sqlite", "payloads", "keepalive", "events", "memory", "trackers",
-             "graph", "inference"}),
+             "graph"}),
     ("none", set()),                               # stock Rasa, for the benchmark's comparison
     ("validator, sqlite", {"validator", "sqlite"}),
 ])
@@ -193,23 +193,3 @@ def test_the_memory_savers_leave_rasas_channels_importable() -> None:
                             text=True, timeout=300)
     assert result.returncode == 0, result.stderr[-3000:]
     assert result.stdout.split() == ["WebexTeamsInput", "None", "Stand-in", "0"]
-
-
-@pytest.mark.slow
-def test_direct_graph_calls_give_rasas_predictions(trained_model: Path, monkeypatch) -> None:
-    from rasa.core.agent import Agent
-    from rasa.utils.tensorflow.models import RasaModel
-
-    agent = Agent.load(str(trained_model))
-    texts = ["what is bone marrow edema?", "how long", "my leg is numb", "qwzx plorb vint",
-             "does it need surgery or can rest help it heal"]
-
-    def parse_all() -> list:
-        return [{k: v for k, v in asyncio.run(agent.parse_message(t)).items() if k != "message_id"}
-                for t in texts]
-
-    rasas = parse_all()
-    monkeypatch.setitem(rasa_main._RASA_PREDICT, "predict", RasaModel._rasa_predict)
-    monkeypatch.setattr(RasaModel, "_rasa_predict", rasa_main.rasa_predict)
-    assert parse_all() == rasas
-    assert len(rasa_main._CONCRETE) == 1  # DIET's graph, fetched once and kept

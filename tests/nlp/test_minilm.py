@@ -1,4 +1,4 @@
-"""The NumPy all-MiniLM-L6-v2 encoder: its tokenizer, its weights check, and what it computes."""
+"""all-MiniLM-L6-v2: tokenizer, weights check, NumPy reference and the exported graph."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from bot.nlp.minilm import MiniLM, read_safetensors
+from bot.nlp.minilm_onnx import DEFAULT_OUTPUT, OnnxMiniLM, export
 
 
 @pytest.fixture(scope="module")
@@ -20,9 +21,11 @@ def pieces(model: MiniLM, text: str) -> list:
     return [names[i] for i in model.tokenizer.encode(text)]
 
 
-def test_the_tokenizer_lowers_case_strips_accents_and_splits_words_into_pieces(model: MiniLM) -> None:
+def test_the_tokenizer_lowers_case_strips_accents_and_splits_words_into_pieces(
+        model: MiniLM) -> None:
     assert pieces(model, "Bone marrow OEDÈMA, what's that?") == [
-        "[CLS]", "bone", "marrow", "o", "##ede", "##ma", ",", "what", "'", "s", "that", "?", "[SEP]"]
+        "[CLS]", "bone", "marrow", "o", "##ede", "##ma", ",", "what", "'", "s", "that", "?",
+        "[SEP]"]
     assert pieces(model, "") == ["[CLS]", "[SEP]"]
 
 
@@ -31,7 +34,8 @@ def test_similar_meanings_get_close_vectors(model: MiniLM) -> None:
              "banana"]
     v = dict(zip(texts, model.encode(texts)))
     assert np.allclose(np.linalg.norm(list(v.values()), axis=1), 1.0, atol=1e-5)
-    assert v["is it sinister"] @ v["is it dangerous"] > v["is it sinister"] @ v["how long does it last"] + 0.2
+    sinister = v["is it sinister"]
+    assert sinister @ v["is it dangerous"] > sinister @ v["how long does it last"] + 0.2
     assert v["doctor"] @ v["physician"] > v["doctor"] @ v["banana"] + 0.3
 
 
@@ -42,9 +46,22 @@ def test_texts_run_together_get_the_vectors_they_get_alone(model: MiniLM) -> Non
     assert np.allclose(together, alone, atol=1e-5)
 
 
-def test_fewer_layers_give_a_different_embedding(model: MiniLM) -> None:
-    [full], [none] = model.encode(["is it serious"]), model.encode(["is it serious"], layers=0)
-    assert not np.allclose(full, none, atol=1e-2)
+def test_the_exported_graph_computes_what_the_reference_computes(model: MiniLM,
+                                                                 tmp_path: Path) -> None:
+    texts = ["my mri report says bone marrow oedema in the medial femoral condyle", "hi",
+             "is it serious", "how long does it last"]
+    reference = model.encode(texts)
+    full = OnnxMiniLM(export(tmp_path / "float" / "model.onnx", quantize=False)).encode(texts)
+    assert np.allclose(full, reference, atol=1e-4)
+    # The 8-bit file that make setup exports, which the server runs: close, not equal.
+    small = OnnxMiniLM(DEFAULT_OUTPUT).encode(texts)
+    assert ((small * reference).sum(axis=1) > 0.97).all()
+    assert not np.allclose(small, reference, atol=1e-3)
+
+
+def test_a_missing_graph_says_how_to_make_it(tmp_path: Path) -> None:
+    with pytest.raises(RuntimeError, match="make setup"):
+        OnnxMiniLM(tmp_path / "model-int8.onnx")
 
 
 def test_a_weights_file_that_is_not_the_expected_one_is_refused(tmp_path: Path) -> None:
