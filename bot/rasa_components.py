@@ -58,8 +58,8 @@ __all__ = ["EntityIdNormalizer", "NoKnownWordFallback", "RedFlagGuard", "RED_FLA
            "SentenceEmbeddingFeaturizer"]
 
 
-class _StatelessComponent(GraphComponent):
-    """A component with no training and no configuration."""
+class _UntrainedComponent(GraphComponent):
+    """A component with no training; :meth:`from_config` reads its settings, if any."""
 
     @classmethod
     def create(
@@ -69,14 +69,27 @@ class _StatelessComponent(GraphComponent):
         resource: Resource,
         execution_context: ExecutionContext,
     ) -> GraphComponent:
+        return cls.from_config(config)
+
+    @classmethod
+    def from_config(cls, config: Dict[Text, Any]) -> GraphComponent:
         return cls()
 
     def process_training_data(self, training_data: TrainingData) -> TrainingData:
         return training_data
 
 
+def _put_first(message: Message, intent_name: str) -> None:
+    """Make ``intent_name`` the message's intent, sure, and first in its ranking (once)."""
+    intent = {INTENT_NAME_KEY: intent_name, PREDICTED_CONFIDENCE_KEY: 1.0}
+    ranking = [r for r in message.get(INTENT_RANKING_KEY) or []
+               if r.get(INTENT_NAME_KEY) != intent_name]
+    message.set(INTENT, intent, add_to_output=True)
+    message.set(INTENT_RANKING_KEY, [intent] + ranking, add_to_output=True)
+
+
 @DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.ENTITY_EXTRACTOR], is_trainable=False)
-class EntityIdNormalizer(_StatelessComponent):
+class EntityIdNormalizer(_UntrainedComponent):
     """Replace spaCy entity texts by their entity-ruler pattern ids."""
 
     def process(self, messages: List[Message]) -> List[Message]:
@@ -94,7 +107,7 @@ class EntityIdNormalizer(_StatelessComponent):
 
 
 @DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=False)
-class NoKnownWordFallback(GraphComponent):
+class NoKnownWordFallback(_UntrainedComponent):
     """``nlu_fallback`` for a message with no word of the training data, unless the guess is sure.
 
     A classifier always names some intent, and the sentence embedding of nonsense can sit near a
@@ -110,20 +123,11 @@ class NoKnownWordFallback(GraphComponent):
         self.threshold = threshold
 
     @classmethod
-    def create(
-        cls,
-        config: Dict[Text, Any],
-        model_storage: ModelStorage,
-        resource: Resource,
-        execution_context: ExecutionContext,
-    ) -> GraphComponent:
+    def from_config(cls, config: Dict[Text, Any]) -> GraphComponent:
         if not config.get("featurizer"):
             raise ValueError("NoKnownWordFallback: set `featurizer` to the alias of the word "
                              "CountVectorsFeaturizer in config.yml")
         return cls(config["featurizer"], float(config.get("threshold", 0.9)))
-
-    def process_training_data(self, training_data: TrainingData) -> TrainingData:
-        return training_data
 
     def process(self, messages: List[Message]) -> List[Message]:
         for message in messages:
@@ -133,16 +137,12 @@ class NoKnownWordFallback(GraphComponent):
                     or guess.get(INTENT_NAME_KEY) in (None, EMERGENCY, FALLBACK)
                     or guess.get(PREDICTED_CONFIDENCE_KEY, 0.0) >= self.threshold):
                 continue
-            intent = {INTENT_NAME_KEY: FALLBACK, PREDICTED_CONFIDENCE_KEY: 1.0}
-            ranking = [r for r in message.get(INTENT_RANKING_KEY) or []
-                       if r.get(INTENT_NAME_KEY) != FALLBACK]
-            message.set(INTENT, intent, add_to_output=True)
-            message.set(INTENT_RANKING_KEY, [intent] + ranking, add_to_output=True)
+            _put_first(message, FALLBACK)
         return messages
 
 
 @DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=False)
-class RedFlagGuard(_StatelessComponent):
+class RedFlagGuard(_UntrainedComponent):
     """Force the ``emergency`` intent when a red-flag rule matches the message text."""
 
     def process(self, messages: List[Message]) -> List[Message]:
@@ -150,14 +150,10 @@ class RedFlagGuard(_StatelessComponent):
             flag = find_red_flag(message.get(TEXT) or "")
             if flag is None:
                 continue
-            intent = {INTENT_NAME_KEY: EMERGENCY, PREDICTED_CONFIDENCE_KEY: 1.0}
-            ranking = [r for r in message.get(INTENT_RANKING_KEY) or []
-                       if r.get(INTENT_NAME_KEY) != EMERGENCY]
+            _put_first(message, EMERGENCY)
             entity = {ENTITY_ATTRIBUTE_TYPE: RED_FLAG_ENTITY, ENTITY_ATTRIBUTE_VALUE: flag.message,
                       ENTITY_ATTRIBUTE_START: 0, ENTITY_ATTRIBUTE_END: len(message.get(TEXT)),
                       EXTRACTOR: self.__class__.__name__, "rule": flag.id}
-            message.set(INTENT, intent, add_to_output=True)
-            message.set(INTENT_RANKING_KEY, [intent] + ranking, add_to_output=True)
             message.set(ENTITIES, (message.get(ENTITIES) or []) + [entity], add_to_output=True)
         return messages
 
