@@ -17,11 +17,11 @@ changes eight things, each keeping Rasa's behaviour:
    stays consistent after a crash, and a power cut can lose the last moments of conversations,
    never corrupt them. WAL also lets several processes read while one writes, and
    ``busy_timeout`` makes a writer wait its turn instead of failing. PostgreSQL is left alone.
-3. **Button payloads.** Rasa runs the whole NLU pipeline (spaCy, featurizers, classifier) on a payload
-   such as ``/ask_duration`` and then lets its last step, ``RegexMessageHandler``, replace the
-   prediction with the payload's intent. Here a payload that names an intent of the domain is read
-   by that same function without running the pipeline; anything else (free text, unknown
-   intents) goes through the pipeline as before.
+3. **Button payloads.** Rasa runs the whole NLU pipeline (spaCy, featurizers, classifier) on a
+   payload such as ``/ask_duration`` and then lets its last step, ``RegexMessageHandler``,
+   replace the prediction with the payload's intent. Here a payload that names an intent of the
+   domain is read by that same function without running the pipeline; anything else (free
+   text, unknown intents) goes through the pipeline as before.
 
 4. **Action-server connections.** Rasa opens a new HTTP session, and so a new TCP connection,
    for every call to the action server, and closes it after the reply. Here each endpoint keeps
@@ -50,6 +50,7 @@ changes eight things, each keeping Rasa's behaviour:
 8. **Model graph.** Rasa hands the model graph to dask's scheduler for every message, which works
    out again the same order of the same nodes. Here the order is worked out once and the nodes
    are called in it (:mod:`bot.graph_runner`).
+
 ``BME_RASA_SPEEDUPS`` picks them: by default all eight (``all``); ``none`` is stock Rasa (for the
 benchmark's before-and-after comparisons), or a comma-separated list names some. (``payloads``
 was once off by default: it made a race in Rasa's Redis ticket lock show up across processes,

