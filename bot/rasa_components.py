@@ -166,8 +166,9 @@ class SentenceEmbeddingFeaturizer(DenseFeaturizer, GraphComponent):
     there is no per-token sequence feature to line up with the others.
     """
 
-    # One encoder per model file and process, loaded when first used: a server whose pipeline does
-    # not use this component never loads onnxruntime or the weights.
+    # One encoder per model file and process, loaded when the component is made (at model load,
+    # before the server says it is ready, so the first patient does not wait for it): a server
+    # whose pipeline does not use this component never loads onnxruntime or the weights.
     _encoders: Dict[str, "OnnxMiniLM"] = {}
 
     @staticmethod
@@ -185,7 +186,9 @@ class SentenceEmbeddingFeaturizer(DenseFeaturizer, GraphComponent):
         resource: Resource,
         execution_context: ExecutionContext,
     ) -> GraphComponent:
-        return cls(execution_context.node_name, config)
+        component = cls(execution_context.node_name, config)
+        component._encoder()
+        return component
 
     @classmethod
     def validate_config(cls, config: Dict[Text, Any]) -> None:
@@ -193,13 +196,16 @@ class SentenceEmbeddingFeaturizer(DenseFeaturizer, GraphComponent):
             raise ValueError(f"SentenceEmbeddingFeaturizer: weight must be a positive number, "
                              f"not {config.get('weight')!r}")
 
-    def _embed(self, texts: List[str]) -> np.ndarray:
+    def _encoder(self) -> "OnnxMiniLM":
         path = self._config["model"]
         if path not in self._encoders:
             from bot.nlp.minilm_onnx import OnnxMiniLM
 
             self._encoders[path] = OnnxMiniLM(Path(path))
-        return self._encoders[path].encode(texts) * self._config["weight"]
+        return self._encoders[path]
+
+    def _embed(self, texts: List[str]) -> np.ndarray:
+        return self._encoder().encode(texts) * self._config["weight"]
 
     def process(self, messages: List[Message]) -> List[Message]:
         texts = [m for m in messages if m.get(TEXT)]

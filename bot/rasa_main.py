@@ -3,7 +3,7 @@
 
 Profiling the server under load (py-spy; figures in reports/benchmark.md) showed work that Rasa
 3.6 repeats for every message although it could be done once, or not at all. :func:`install`
-changes eight things, each keeping Rasa's behaviour:
+changes nine things, each keeping Rasa's behaviour:
 
 1. **Action responses.** Rasa checks every action-server response with
    ``jsonschema.validate(result, schema)``, which first checks the schema itself against the
@@ -50,8 +50,12 @@ changes eight things, each keeping Rasa's behaviour:
 8. **Model graph.** Rasa hands the model graph to dask's scheduler for every message, which works
    out again the same order of the same nodes. Here the order is worked out once and the nodes
    are called in it (:mod:`bot.graph_runner`).
+9. **TensorFlow.** Rasa imports TensorFlow in every server process, although this model has no
+   TensorFlow component: about 270 MB of each. Here the Rasa modules that import it are loaded
+   only when something uses them (:mod:`bot.deferred_imports`); a model with DIET loads them.
+   Only for ``rasa run``: other commands (training) get Rasa's imports as they are.
 
-``BME_RASA_SPEEDUPS`` picks them: by default all eight (``all``); ``none`` is stock Rasa (for the
+``BME_RASA_SPEEDUPS`` picks them: by default all nine (``all``); ``none`` is stock Rasa (for the
 benchmark's before-and-after comparisons), or a comma-separated list names some. (``payloads``
 was once off by default: it made a race in Rasa's Redis ticket lock show up across processes,
 which :mod:`bot.lock_store` has since fixed.)
@@ -72,7 +76,7 @@ from typing import Any, Dict, FrozenSet, Iterable, Mapping, Text
 SQLITE_PRAGMAS = ("PRAGMA journal_mode=WAL", "PRAGMA synchronous=NORMAL",
                   "PRAGMA busy_timeout=10000")
 SPEEDUPS = frozenset({"validator", "sqlite", "payloads", "keepalive", "events", "memory",
-                      "trackers", "graph"})
+                      "trackers", "graph", "tensorflow"})
 _INSTALLED = {"done": False}
 #: Seconds an idle kept connection stays open. Below the 5 s after which the action server
 #: (Sanic) closes an idle connection, so the client never reuses one that the server is closing.
@@ -279,7 +283,11 @@ def install(which: Iterable[str] = SPEEDUPS) -> None:
     if _INSTALLED["done"]:
         return
     which = set(which)
-    if "memory" in which:  # first: before anything imports TensorFlow
+    if "tensorflow" in which:  # first: before anything imports Rasa's TensorFlow modules
+        from bot.deferred_imports import serve_without_tensorflow
+
+        serve_without_tensorflow()
+    if "memory" in which:  # before anything imports TensorFlow
         _install_memory_savers()
     from rasa.core.actions.action import RemoteAction
     from sqlalchemy import event
@@ -314,7 +322,8 @@ def install(which: Iterable[str] = SPEEDUPS) -> None:
 
 
 def main() -> None:
-    install(chosen())
+    which = chosen()
+    install(which if sys.argv[1:2] == ["run"] else which - {"tensorflow"})
     from rasa.__main__ import main as rasa_main
 
     sys.argv[0] = "rasa"

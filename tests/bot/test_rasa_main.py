@@ -104,7 +104,7 @@ def test_payload_parse_equals_the_pipelines_on_the_trained_model(trained_model: 
 @pytest.mark.parametrize("value, expected", [
     (None, rasa_main.SPEEDUPS),  # unset: all of them
     ("all", {"validator", "sqlite", "payloads", "keepalive", "events", "memory", "trackers",
-             "graph"}),
+             "graph", "tensorflow"}),
     ("none", set()),                               # stock Rasa, for the benchmark's comparison
     ("validator, sqlite", {"validator", "sqlite"}),
 ])
@@ -167,10 +167,11 @@ def test_an_event_class_imported_later_is_found(monkeypatch: pytest.MonkeyPatch)
 
 
 @pytest.mark.slow
-def test_the_running_server_has_tensorflow_without_jax(assistant) -> None:
+def test_the_running_server_has_neither_tensorflow_nor_jax(assistant) -> None:
     rasa = next(p for p in assistant.processes if "bot.rasa_main" in p.args)
     maps = Path(f"/proc/{rasa.pid}/maps").read_text(encoding="utf-8")
-    assert "tensorflow" in maps and "jaxlib" not in maps
+    assert "libtensorflow" not in maps and "jaxlib" not in maps
+    assert "onnxruntime" in maps  # the maps are those of the process that serves the model
 
 
 def test_an_unused_library_imports_but_says_how_to_get_it_back() -> None:
