@@ -3,7 +3,7 @@
 
 Profiling the server under load (py-spy; figures in reports/benchmark.md) showed work that Rasa
 3.6 repeats for every message although it could be done once, or not at all. :func:`install`
-changes nine things, each keeping Rasa's behaviour:
+changes ten things, each keeping Rasa's behaviour:
 
 1. **Action responses.** Rasa checks every action-server response with
    ``jsonschema.validate(result, schema)``, which first checks the schema itself against the
@@ -54,8 +54,11 @@ changes nine things, each keeping Rasa's behaviour:
    TensorFlow component: about 270 MB of each. Here the Rasa modules that import it are loaded
    only when something uses them (:mod:`bot.deferred_imports`); a model with DIET loads them.
    Only for ``rasa run``: other commands (training) get Rasa's imports as they are.
+10. **Classifier input.** The logistic-regression classifier builds each message's row of
+    features with six scipy operations; here it is built in one step, the same matrix
+    (:mod:`bot.feature_rows`).
 
-``BME_RASA_SPEEDUPS`` picks them: by default all nine (``all``); ``none`` is stock Rasa (for the
+``BME_RASA_SPEEDUPS`` picks them: by default all ten (``all``); ``none`` is stock Rasa (for the
 benchmark's before-and-after comparisons), or a comma-separated list names some. (``payloads``
 was once off by default: it made a race in Rasa's Redis ticket lock show up across processes,
 which :mod:`bot.lock_store` has since fixed.)
@@ -76,7 +79,7 @@ from typing import Any, Dict, FrozenSet, Iterable, Mapping, Text
 SQLITE_PRAGMAS = ("PRAGMA journal_mode=WAL", "PRAGMA synchronous=NORMAL",
                   "PRAGMA busy_timeout=10000")
 SPEEDUPS = frozenset({"validator", "sqlite", "payloads", "keepalive", "events", "memory",
-                      "trackers", "graph", "tensorflow"})
+                      "trackers", "graph", "tensorflow", "features"})
 _INSTALLED = {"done": False}
 #: Seconds an idle kept connection stays open. Below the 5 s after which the action server
 #: (Sanic) closes an idle connection, so the client never reuses one that the server is closing.
@@ -318,6 +321,15 @@ def install(which: Iterable[str] = SPEEDUPS) -> None:
         from bot.graph_runner import SequentialGraphRunner
 
         rasa.core.processor.DaskGraphRunner = SequentialGraphRunner  # type: ignore[misc]
+    if "features" in which:
+        from rasa.nlu.classifiers.logistic_regression_classifier import (
+            LogisticRegressionClassifier,
+        )
+
+        from bot.feature_rows import sentence_rows
+
+        LogisticRegressionClassifier._create_X = (  # type: ignore[assignment]
+            lambda self, messages: sentence_rows(messages))
     _INSTALLED["done"] = True
 
 

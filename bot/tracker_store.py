@@ -164,10 +164,13 @@ class ResilientSQLTrackerStore(SQLTrackerStore):
             last = None
         if new:
             insert = self.SQLEvent.__table__.insert()
+            rows = [self._row(tracker.sender_id, event) for event in new]
             with self.engine.begin() as connection:
-                for event in new:
-                    row = self._row(tracker.sender_id, event)
-                    last = (connection.execute(insert, row).inserted_primary_key[0], row["data"])
+                if len(rows) > 1:  # one statement for all rows but the last (executemany)
+                    connection.execute(insert, rows[:-1])
+                # the last alone, for its id: the next retrieve asks only for events after it
+                last = (connection.execute(insert, rows[-1]).inserted_primary_key[0],
+                        rows[-1]["data"])
         latest = _latest_session(tracker, self.domain.slots)
         if last is not None and latest is not None:
             self._remember(_Cached(latest, len(latest.events), *last))
