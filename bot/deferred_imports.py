@@ -1,23 +1,24 @@
-"""TensorFlow in the Rasa server only when the model needs it.
+"""Libraries in the Rasa server only when something uses them: TensorFlow above all.
 
-Rasa 3.6 imports TensorFlow (about 270 MB of every server process) whatever the model holds:
+Rasa 3.6 imports, in every server process, libraries this assistant never uses:
 
-- ``rasa.core.agent`` reaches ``rasa.utils.train_utils`` through the entity extractors' base
-  class, which imports it and never uses it;
-- loading any model reads its training graph, and the training graph names the recipe's
-  validator, which imports ``DIETClassifier``, ``ResponseSelector`` and ``TEDPolicy`` to compare
-  classes while training;
-- spaCy's thinc imports TensorFlow, when it is installed, for spaCy models with TensorFlow layers.
+- TensorFlow (about 270 MB). ``rasa.core.agent`` reaches ``rasa.utils.train_utils`` through the
+  entity extractors' base class, which imports it and never uses it. Loading any model reads
+  its training graph, which names the recipe's validator, and the validator imports
+  ``DIETClassifier``, ``ResponseSelector`` and ``TEDPolicy`` to compare classes while training.
+  spaCy's thinc imports TensorFlow too, when it is installed, for models with TensorFlow layers.
+- matplotlib (19 MB), through ``rasa.utils.plotting``, for the server's model-testing endpoints.
+- pymongo (17 MB), for the MongoDB tracker store; this assistant stores in SQL.
+- h5py (11 MB), which thinc imports for its TensorFlow layers.
 
-This assistant's model has no TensorFlow component (config.yml). :func:`serve_without_tensorflow`
-puts a stand-in (:class:`DeferredModule`) in place of each module of :data:`TENSORFLOW_MODULES`.
-A name imported from it is a :class:`Deferred`, which imports the real module, and TensorFlow
-with it, the first time it is used: called, read from, subclassed. While the real module is not
-loaded, nothing can be an instance or a subclass of its classes, so those questions are answered
-without it. Rasa finds a model's components by their paths (``class_from_module_path``); a path
-into a deferred module loads the real module, so a model with DIET (Rasa's default recipe) is
-served as before. thinc is imported with TensorFlow marked missing: our spaCy pipeline has no
-TensorFlow layer.
+:func:`defer_unused_libraries` puts a stand-in (:class:`DeferredModule`) in place of each module
+of :data:`DEFERRED_MODULES`. A name imported from it is a :class:`Deferred`, which imports the
+real module the first time it is used: called, read from, subclassed. While the real module is
+not loaded, nothing can be an instance or a subclass of its classes, so those questions are
+answered without it. Rasa finds a model's components by their paths
+(``class_from_module_path``); a path into a deferred module loads the real module, so a model
+with DIET (Rasa's default recipe) is served as before. thinc is imported with TensorFlow and
+h5py marked missing: our spaCy pipeline has no TensorFlow layer.
 
 Only for serving (``rasa run``): the validator's sets of classes are built from stand-ins, so a
 training run in the same process would compare them wrongly.
@@ -32,13 +33,21 @@ import sys
 import types
 from typing import Any, Callable, Iterable, Optional, Set, Text
 
-#: Rasa modules that import TensorFlow and are imported when a server starts or loads a model.
-TENSORFLOW_MODULES = (
+#: Modules a server imports when it starts or loads a model, and this assistant does not use.
+DEFERRED_MODULES = (
+    # They import TensorFlow.
     "rasa.utils.train_utils",
     "rasa.nlu.classifiers.diet_classifier",
     "rasa.nlu.selectors.response_selector",
     "rasa.core.policies.ted_policy",
+    # It imports matplotlib.
+    "rasa.utils.plotting",
+    # rasa.core.tracker_store imports pymongo.collection, and so the package, for annotations.
+    "pymongo",
+    "pymongo.collection",
 )
+#: Optional libraries that thinc imports when they are installed, for TensorFlow layers.
+THINC_OPTIONAL = ("tensorflow", "h5py")
 
 
 class DeferredModule(types.ModuleType):
@@ -56,10 +65,15 @@ def is_deferred(module_name: str) -> bool:
 
 
 def load(module_name: str) -> types.ModuleType:
-    """The real module, imported now if it is still a stand-in."""
-    if is_deferred(module_name):
-        del sys.modules[module_name]
-        _FINDER.loaded.add(module_name)
+    """The real module, imported now if it or a package above it is still a stand-in."""
+    parts = module_name.split(".")
+    for name in (".".join(parts[:i]) for i in range(1, len(parts) + 1)):
+        if is_deferred(name):  # the package first, without the stand-ins of its modules
+            for stale in [m for m in sys.modules if m == name or m.startswith(name + ".")]:
+                if is_deferred(stale):
+                    del sys.modules[stale]
+                    _FINDER.loaded.add(stale)
+            importlib.import_module(name)
     return importlib.import_module(module_name)
 
 
@@ -105,10 +119,17 @@ class _Finder(importlib.abc.MetaPathFinder, importlib.abc.Loader):
     def find_spec(self, fullname: str, path: Any, target: Any = None) -> Any:
         if fullname in self.deferred and fullname not in self.loaded:
             return importlib.util.spec_from_loader(fullname, self)
+        parent = fullname.rpartition(".")[0]
+        if parent and is_deferred(parent):  # a module of a deferred package that is used now
+            load(parent)
+            return importlib.util.find_spec(fullname)
         return None
 
     def create_module(self, spec: Any) -> types.ModuleType:
-        return DeferredModule(spec.name)
+        module = DeferredModule(spec.name)
+        if any(name.startswith(spec.name + ".") for name in self.deferred):
+            module.__path__ = []  # a package: the import system may look for its modules
+        return module
 
     def exec_module(self, module: types.ModuleType) -> None:
         return None
@@ -136,16 +157,19 @@ def defer(modules: Iterable[str]) -> None:
         sys.meta_path.insert(0, _FINDER)
 
 
-def serve_without_tensorflow() -> None:
-    """Defer :data:`TENSORFLOW_MODULES`, import thinc without TensorFlow, and let Rasa's class
-    lookup load a deferred module. Call before Rasa loads; once per process."""
-    defer(TENSORFLOW_MODULES)
-    if "thinc.compat" not in sys.modules and "tensorflow" not in sys.modules:
-        sys.modules["tensorflow"] = None  # type: ignore[assignment]  # "import tensorflow" fails
+def defer_unused_libraries() -> None:
+    """Defer :data:`DEFERRED_MODULES`, import thinc without :data:`THINC_OPTIONAL`, and let
+    Rasa's class lookup load a deferred module. Call before Rasa loads; once per process."""
+    defer(DEFERRED_MODULES)
+    if "thinc.compat" not in sys.modules:
+        missing = [name for name in THINC_OPTIONAL if name not in sys.modules]
+        for name in missing:
+            sys.modules[name] = None  # type: ignore[assignment]  # "import name" fails
         try:
-            import thinc.compat  # noqa: F401  (has_tensorflow = False, and it stays so)
+            import thinc.compat  # noqa: F401  (has_tensorflow = False, h5py = None; they stay)
         finally:
-            del sys.modules["tensorflow"]
+            for name in missing:
+                del sys.modules[name]
     import rasa.shared.utils.common as common
 
     common.class_from_module_path = class_by_path(common.class_from_module_path)

@@ -51,8 +51,9 @@ changes ten things, each keeping Rasa's behaviour:
    out again the same order of the same nodes. Here the order is worked out once and the nodes
    are called in it (:mod:`bot.graph_runner`).
 9. **TensorFlow.** Rasa imports TensorFlow in every server process, although this model has no
-   TensorFlow component: about 270 MB of each. Here the Rasa modules that import it are loaded
-   only when something uses them (:mod:`bot.deferred_imports`); a model with DIET loads them.
+   TensorFlow component: about 270 MB of each (and matplotlib, pymongo and h5py: 47 MB). Here the
+   modules that import them are loaded only when something uses them
+   (:mod:`bot.deferred_imports`); a model with DIET loads them.
    Only for ``rasa run``: other commands (training) get Rasa's imports as they are.
 10. **Classifier input.** The logistic-regression classifier builds each message's row of
     features with six scipy operations; here it is built in one step, the same matrix
@@ -287,9 +288,9 @@ def install(which: Iterable[str] = SPEEDUPS) -> None:
         return
     which = set(which)
     if "tensorflow" in which:  # first: before anything imports Rasa's TensorFlow modules
-        from bot.deferred_imports import serve_without_tensorflow
+        from bot.deferred_imports import defer_unused_libraries
 
-        serve_without_tensorflow()
+        defer_unused_libraries()
     if "memory" in which:  # before anything imports TensorFlow
         _install_memory_savers()
     from rasa.core.actions.action import RemoteAction

@@ -79,6 +79,37 @@ def test_lookup_by_path_gets_the_real_class(heavy: str) -> None:
     assert not is_deferred(heavy) and sys.bme_heavy_runs == 1  # type: ignore[attr-defined]
 
 
+@pytest.fixture()
+def heavy_package(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """A package with a deferred module (``kind``) and one that is not (``other``)."""
+    name = f"bme_pkg_{tmp_path.name.replace('-', '_')}"
+    (tmp_path / name).mkdir()
+    (tmp_path / name / "__init__.py").write_text("from .kind import Thing\n", encoding="utf-8")
+    (tmp_path / name / "kind.py").write_text(HEAVY, encoding="utf-8")
+    (tmp_path / name / "other.py").write_text("VALUE = 7\n", encoding="utf-8")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.setattr(sys, "bme_heavy_runs", 0, raising=False)
+    defer([name, f"{name}.kind"])
+    yield name
+    for module in [m for m in sys.modules if m.split(".")[0] == name]:
+        sys.modules.pop(module)
+    deferred_imports._FINDER.deferred -= {name, f"{name}.kind"}
+
+
+def test_a_deferred_packages_module_loads_the_package_first(heavy_package: str) -> None:
+    thing = getattr(importlib.import_module(f"{heavy_package}.kind"), "Thing")
+    assert is_deferred(heavy_package) and sys.bme_heavy_runs == 0  # type: ignore[attr-defined]
+    assert thing(n=2).n == 2 and sys.bme_heavy_runs == 1  # type: ignore[attr-defined]
+    assert sys.modules[heavy_package].Thing is sys.modules[f"{heavy_package}.kind"].Thing
+
+
+def test_a_module_of_a_deferred_package_that_is_not_deferred_is_imported(
+        heavy_package: str) -> None:
+    importlib.import_module(f"{heavy_package}.kind")
+    assert importlib.import_module(f"{heavy_package}.other").VALUE == 7
+    assert not is_deferred(heavy_package) and not is_deferred(f"{heavy_package}.kind")
+
+
 def test_a_module_already_imported_is_left_as_it_is() -> None:
     defer(["json"])
     assert not isinstance(sys.modules["json"], DeferredModule)
@@ -92,7 +123,9 @@ import asyncio, rasa.core.run
 from rasa.core.agent import Agent
 agent = Agent.load(sys.argv[1])
 parsed = asyncio.run(agent.parse_message("how long does it last"))
-print(parsed["intent"]["name"], "tensorflow" in sys.modules)
+from bot.deferred_imports import is_deferred
+print(parsed["intent"]["name"], *(name in sys.modules and not is_deferred(name)
+                                  for name in ("tensorflow", "matplotlib", "pymongo", "h5py")))
 from rasa.shared.utils.common import class_from_module_path
 diet = class_from_module_path("rasa.nlu.classifiers.diet_classifier.DIETClassifier")
 print(diet.__name__, diet.__module__, "tensorflow" in sys.modules)
@@ -100,11 +133,12 @@ print(diet.__name__, diet.__module__, "tensorflow" in sys.modules)
 
 
 @pytest.mark.slow
-def test_the_model_is_served_without_tensorflow_until_a_model_needs_it(
+def test_the_model_is_served_without_unused_libraries_until_a_model_needs_them(
         trained_model: Path) -> None:
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     result = subprocess.run([sys.executable, "-c", SERVE, str(trained_model)], cwd=ROOT, env=env,
                             capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr[-3000:]
     assert result.stdout.splitlines()[-2:] == [
-        "ask_duration False", "DIETClassifier rasa.nlu.classifiers.diet_classifier True"]
+        "ask_duration False False False False",
+        "DIETClassifier rasa.nlu.classifiers.diet_classifier True"]
