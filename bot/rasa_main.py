@@ -3,7 +3,7 @@
 
 Profiling the server under load (py-spy; figures in reports/benchmark.md) showed work that Rasa
 3.6 repeats for every message although it could be done once, or not at all. :func:`install`
-changes ten things, each keeping Rasa's behaviour:
+changes eleven things, each keeping Rasa's behaviour:
 
 1. **Action responses.** Rasa checks every action-server response with
    ``jsonschema.validate(result, schema)``, which first checks the schema itself against the
@@ -58,8 +58,11 @@ changes ten things, each keeping Rasa's behaviour:
 10. **Classifier input.** The logistic-regression classifier builds each message's row of
     features with six scipy operations; here it is built in one step, the same matrix
     (:mod:`bot.feature_rows`).
+11. **Action calls.** Rasa sends the action server every event of the conversation for every
+    action; here it sends those of the current turn, which is all our actions read
+    (:mod:`bot.action_calls`).
 
-``BME_RASA_SPEEDUPS`` picks them: by default all ten (``all``); ``none`` is stock Rasa (for the
+``BME_RASA_SPEEDUPS`` picks them: by default all eleven (``all``); ``none`` is stock Rasa (for the
 benchmark's before-and-after comparisons), or a comma-separated list names some. (``payloads``
 was once off by default: it made a race in Rasa's Redis ticket lock show up across processes,
 which :mod:`bot.lock_store` has since fixed.)
@@ -80,7 +83,7 @@ from typing import Any, Dict, FrozenSet, Iterable, Mapping, Text
 SQLITE_PRAGMAS = ("PRAGMA journal_mode=WAL", "PRAGMA synchronous=NORMAL",
                   "PRAGMA busy_timeout=10000")
 SPEEDUPS = frozenset({"validator", "sqlite", "payloads", "keepalive", "events", "memory",
-                      "trackers", "graph", "tensorflow", "features"})
+                      "trackers", "graph", "tensorflow", "features", "action_turn"})
 _INSTALLED = {"done": False}
 #: Seconds an idle kept connection stays open. Below the 5 s after which the action server
 #: (Sanic) closes an idle connection, so the client never reuses one that the server is closing.
@@ -322,6 +325,10 @@ def install(which: Iterable[str] = SPEEDUPS) -> None:
         from bot.graph_runner import SequentialGraphRunner
 
         rasa.core.processor.DaskGraphRunner = SequentialGraphRunner  # type: ignore[misc]
+    if "action_turn" in which:
+        from bot.action_calls import action_call_format
+
+        RemoteAction._action_call_format = action_call_format  # type: ignore[assignment]
     if "features" in which:
         from rasa.nlu.classifiers.logistic_regression_classifier import (
             LogisticRegressionClassifier,

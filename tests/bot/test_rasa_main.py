@@ -104,7 +104,7 @@ def test_payload_parse_equals_the_pipelines_on_the_trained_model(trained_model: 
 @pytest.mark.parametrize("value, expected", [
     (None, rasa_main.SPEEDUPS),  # unset: all of them
     ("all", {"validator", "sqlite", "payloads", "keepalive", "events", "memory", "trackers",
-             "graph", "tensorflow", "features"}),
+             "graph", "tensorflow", "features", "action_turn"}),
     ("none", set()),                               # stock Rasa, for the benchmark's comparison
     ("validator, sqlite", {"validator", "sqlite"}),
 ])
