@@ -111,12 +111,11 @@ def serving_setups(args: argparse.Namespace, say: Progress) -> Dict[str, Dict[st
     setups = {"ours": {"recipe": "ours", "label": "ours, 1 worker (make run)", "env": {}}}
     if args.workers > 1:
         if _redis_reachable(args.redis_url):
-            # One TensorFlow thread per worker, so that the workers do not oversubscribe the cores.
+            # No TensorFlow thread settings: our model has no TensorFlow component, and Rasa
+            # imports TensorFlow (270 MB per worker) to apply them when they are set.
             setups["ours_workers"] = {
                 "recipe": "ours", "label": f"ours, {args.workers} workers + Redis locks",
-                "env": {"SANIC_WORKERS": str(args.workers), "BME_REDIS_URL": args.redis_url,
-                        "TF_INTRA_OP_PARALLELISM_THREADS": "1",
-                        "TF_INTER_OP_PARALLELISM_THREADS": "1"}}
+                "env": {"SANIC_WORKERS": str(args.workers), "BME_REDIS_URL": args.redis_url}}
         else:
             say(f"Redis is not reachable at {args.redis_url}: skipping the {args.workers}-worker set-up")
     if not args.skip_default:
