@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import os
+import struct
 from pathlib import Path
-from typing import Dict, List
+from typing import Dict, List, Optional, Set
 
 _TICKS = os.sysconf("SC_CLK_TCK")
 PROC = Path("/proc")
@@ -55,11 +56,57 @@ def _kib(path: Path, key: str) -> int:
     return 0
 
 
-def memory_mb(pid: int) -> Dict[str, float]:
-    """Resident memory of ``pid`` and its descendants: ``rss`` (VmRSS summed; pages shared by
-    forked workers count once per process) and ``pss`` (proportional set size: shared pages split
-    between the processes that share them, so the sum is what the tree really uses)."""
+PAGE = os.sysconf("SC_PAGE_SIZE")
+_PRESENT, _PFN = 1 << 63, (1 << 55) - 1
+
+
+def _resident_ranges(pid: int) -> List[range]:
+    """Page ranges of the mappings of ``pid`` that have pages in memory (``/proc/<pid>/smaps``):
+    the others may be huge reservations that are not worth reading page by page."""
+    ranges, current = [], None
+    for line in (PROC / str(pid) / "smaps").read_text().splitlines():
+        head = line.split()[0]
+        if "-" in head and not head.endswith(":"):
+            start, end = (int(x, 16) // PAGE for x in head.split("-"))
+            current = range(start, end)
+        elif head == "Rss:" and current is not None and int(line.split()[1]) > 0:
+            ranges.append(current)
+    return ranges
+
+
+def resident_pages(pid: int) -> Optional[Set[int]]:
+    """The physical page frames ``pid`` has in memory, from ``/proc/<pid>/pagemap``; ``None``
+    when they cannot be read (frame numbers are shown to root only, as zeros to others)."""
+    frames: Set[int] = set()
+    try:
+        with open(PROC / str(pid) / "pagemap", "rb") as pagemap:
+            for pages in _resident_ranges(pid):
+                pagemap.seek(pages.start * 8)
+                for (entry,) in struct.iter_unpack("<Q", pagemap.read(len(pages) * 8)):
+                    if entry & _PRESENT:
+                        frames.add(entry & _PFN)
+    except OSError:
+        return None
+    return None if 0 in frames else frames
+
+
+def memory_mb(pid: int) -> Dict[str, Optional[float]]:
+    """Resident memory of ``pid`` and its descendants.
+
+    - ``rss``: VmRSS summed. A page that forked workers share counts once per process.
+    - ``pss``: proportional set size summed. A shared page is split between the processes that
+      share it, including processes outside the tree (other servers, libraries).
+    - ``unique``: each physical page that a process of the tree has in memory, counted once.
+      This is the memory the tree takes from the machine. It is ``None`` when the frame
+      numbers cannot be read (not root).
+    """
     members = tree(pid)
     rss = sum(_kib(PROC / str(p) / "status", "VmRSS") for p in members)
     pss = sum(_kib(PROC / str(p) / "smaps_rollup", "Pss") for p in members)
-    return {"rss": round(rss / 1024, 1), "pss": round(pss / 1024, 1), "processes": len(members)}
+    frames: Optional[Set[int]] = set()
+    for member in members:
+        pages = resident_pages(member)
+        frames = None if pages is None or frames is None else frames | pages
+    unique = None if frames is None else round(len(frames) * PAGE / 2**20, 1)
+    return {"rss": round(rss / 1024, 1), "pss": round(pss / 1024, 1), "unique": unique,
+            "processes": len(members)}

@@ -51,9 +51,17 @@ def targets(fig: Dict[str, Any], key: str) -> List[Tuple[str, str, Any, Callable
          lambda v: v is not None and v <= 60),
         ("start to ready ≤ 15 s", "both servers answer", serving.get("ready_s"),
          lambda v: v is not None and v <= 15),
-        ("Rasa server memory ≤ 700 MB", "RSS after load, all its processes",
-         _get(serving, "memory_mb", "after_load", "rasa", "rss"), lambda v: v is not None and v <= 700),
+        ("Rasa server memory ≤ 700 MB", "after load, all its processes, each page once",
+         _server_memory(serving), lambda v: v is not None and v <= 700),
     ]
+
+
+def _server_memory(serving: Dict[str, Any]) -> Any:
+    """The memory the Rasa server takes: its resident pages, each counted once however many of
+    its processes share it; the RSS sum when page frames could not be read (runs before this
+    measure, or not as root)."""
+    memory = _get(serving, "memory_mb", "after_load", "rasa") or {}
+    return memory.get("unique") if memory.get("unique") is not None else memory.get("rss")
 
 
 def ours_setups(fig: Dict[str, Any]) -> List[str]:
@@ -104,12 +112,14 @@ def _serving_rows(fig: Dict[str, Any]) -> List[str]:
 
 
 def _memory_rows(fig: Dict[str, Any]) -> List[str]:
-    rows = ["| set-up | start to ready s | Rasa RSS MB | Rasa PSS MB | Rasa processes | "
-            "action server RSS MB |", "| --- | ---: | ---: | ---: | ---: | ---: |"]
+    rows = ["| set-up | start to ready s | Rasa MB, each page once | Rasa RSS MB summed | "
+            "Rasa PSS MB | Rasa processes | action server RSS MB |",
+            "| --- | ---: | ---: | ---: | ---: | ---: | ---: |"]
     for s in fig["serving"].values():
         rasa, actions = s["memory_mb"]["after_load"]["rasa"], s["memory_mb"]["after_load"]["actions"]
-        rows.append(f"| {s['label']} | {_fmt(s['ready_s'])} | {_fmt(rasa['rss'], 0)} | "
-                    f"{_fmt(rasa['pss'], 0)} | {rasa['processes']} | {_fmt(actions['rss'], 0)} |")
+        rows.append(f"| {s['label']} | {_fmt(s['ready_s'])} | {_fmt(rasa.get('unique'), 0)} | "
+                    f"{_fmt(rasa['rss'], 0)} | {_fmt(rasa['pss'], 0)} | {rasa['processes']} | "
+                    f"{_fmt(actions['rss'], 0)} |")
     return rows
 
 
@@ -240,10 +250,11 @@ def write(fig: Dict[str, Any], reports: Path) -> Path:
               "`rasa_sdk`), so the ratios below are those of the recipes alone; stock Rasa with the "
               "old recipe is step 1 of the tuning table at the end.", "", f"![latency and throughput]({PLOT_NAME})", "",
               *_serving_rows(fig), "", "### Start-up and memory", "", *_memory_rows(fig), "",
-              "RSS counts pages shared by forked Sanic workers once per worker; PSS shares shared "
-              "pages out between the processes that map them (here also the benchmark's own process, "
-              "which loads TensorFlow too), so it understates what a server alone would take. The "
-              "target is checked on RSS.", "", "### Ours against the default recipe",
+              "The Rasa server's memory is its resident pages counted once each, read from "
+              "`/proc/<pid>/pagemap` (`bot/bench/procs.py`): the memory it takes from the machine. "
+              "Summed RSS counts a page that forked Sanic workers share once per worker; PSS "
+              "splits shared pages with every process that maps them, the benchmark's own "
+              "included. The target is checked on the first.", "", "### Ours against the default recipe",
               "", *_ratios(fig), "", "## Where the time of a message goes", "", *_breakdown_rows(fig),
               "", "Milliseconds per message: mean per message (calls per message × ms per call), "
               "measured inside one Rasa agent handling the same script one message at a time "

@@ -21,6 +21,24 @@ def test_own_process_has_memory_and_cpu_time() -> None:
     assert procs.cpu_seconds(pid) > 0
 
 
+def test_pages_that_forked_processes_share_count_once() -> None:
+    import multiprocessing
+
+    block = bytearray(os.urandom(64 * 2**20))  # 64 MB in memory, then shared by the fork
+    child = multiprocessing.get_context("fork").Process(target=__import__("time").sleep,
+                                                        args=(30,), daemon=True)
+    child.start()
+    try:
+        memory = procs.memory_mb(os.getpid())
+    finally:
+        child.kill()
+        child.join()
+    if memory["unique"] is None:
+        pytest.skip("page frame numbers are shown to root only")
+    assert memory["processes"] >= 2 and len(block) == 64 * 2**20
+    assert memory["rss"] - memory["unique"] > 50  # the block counts twice in the RSS sum only
+
+
 def test_default_recipe_is_what_rasa_init_writes(tmp_path: Path) -> None:
     chosen = recipes(tmp_path)
     assert chosen["default"].config.read_text() == rasa_init_config().read_text()
@@ -73,6 +91,19 @@ def test_targets_are_checked_against_the_figures() -> None:
     assert results["p95 ≤ 300 ms at 50 conversations"] is False  # 900 ms
     assert results["held-out accuracy ≥ default recipe's"] is True
     assert results["Rasa server memory ≤ 700 MB"] is True
+
+
+def test_server_memory_counts_each_page_once_when_it_can() -> None:
+    workers = _serving("workers", 160.0, 800.0)  # summed RSS over the limit ...
+    workers["memory_mb"]["after_load"]["rasa"] = {"rss": 800.0, "pss": 560.0, "unique": 580.0,
+                                                  "processes": 3}  # ... pages once: within it
+    figures = {**FIGURES, "serving": {**FIGURES["serving"], "workers": workers}}
+    [(_, _, value, check)] = [t for t in report.targets(figures, "workers") if "memory" in t[0]]
+    assert value == 580.0 and check(value)
+    old = {**FIGURES["serving"]["default"], "recipe": "ours"}  # a run without page counts
+    figures = {**FIGURES, "serving": {**FIGURES["serving"], "old": old}}
+    [(_, _, value, check)] = [t for t in report.targets(figures, "old") if "memory" in t[0]]
+    assert value == 800.0 and not check(value)
 
 
 def test_report_files_are_written(tmp_path: Path) -> None:
