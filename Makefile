@@ -31,7 +31,7 @@ chat: $(VENV)/.installed
 	$(PY) -m bot.chat
 
 # Benchmarks and quality reports into reports/ (README: Benchmarks). Not part of `make test`; about
-# 40 minutes, every step bounded. BENCH_ARGS passes options: make bench BENCH_ARGS="--duration 10".
+# 20 to 45 minutes, every step bounded. BENCH_ARGS passes options: make bench BENCH_ARGS="--duration 10".
 .PHONY: bench
 bench: setup
 	$(PY) -m bot.bench $(BENCH_ARGS)
