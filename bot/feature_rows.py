@@ -6,8 +6,9 @@ embedding) to them, and stacks the rows. Those are six scipy operations per mess
 format checks. Under load this took 7.5% of the server's CPU time (py-spy, reports/benchmark.md).
 
 :func:`sentence_rows` builds the same matrix directly: the same columns in the same order, the
-same values, with the values' common type (float64 here). Rasa's ``speed-up`` ``features``
-(:mod:`bot.rasa_main`) uses it for prediction; training keeps Rasa's own.
+same values, with the values' common type (float64 here). The speed-up ``features`` of
+:mod:`bot.rasa_main` uses it wherever the classifier calls ``_create_X`` (prediction); the
+training matrix is still built by Rasa's own ``_create_training_matrix``.
 """
 
 from __future__ import annotations

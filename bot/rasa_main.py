@@ -51,7 +51,7 @@ changes eleven things, each keeping Rasa's behaviour:
    out again the same order of the same nodes. Here the order is worked out once and the nodes
    are called in it (:mod:`bot.graph_runner`).
 9. **TensorFlow.** Rasa imports TensorFlow in every server process, although this model has no
-   TensorFlow component: about 270 MB of each (and matplotlib, pymongo and h5py: 47 MB). Here the
+   TensorFlow component: about 270 MB of each (and matplotlib, pymongo and h5py: 20 MB). Here the
    modules that import them are loaded only when something uses them
    (:mod:`bot.deferred_imports`); a model with DIET loads them.
    Only for ``rasa run``: other commands (training) get Rasa's imports as they are.
