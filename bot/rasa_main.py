@@ -3,7 +3,7 @@
 
 Profiling the server under load (py-spy; figures in reports/benchmark.md) showed work that Rasa
 3.6 repeats for every message although it could be done once, or not at all. :func:`install`
-changes eleven things, each keeping Rasa's behaviour:
+changes thirteen things, each keeping Rasa's behaviour:
 
 1. **Action responses.** Rasa checks every action-server response with
    ``jsonschema.validate(result, schema)``, which first checks the schema itself against the
@@ -61,8 +61,14 @@ changes eleven things, each keeping Rasa's behaviour:
 11. **Action calls.** Rasa sends the action server every event of the conversation for every
     action; here it sends those of the current turn, which is all our actions read
     (:mod:`bot.action_calls`).
+12. **Workers' connections.** With several Sanic workers, one worker took most of the
+    connections that arrived together and kept them; here each worker listens on a socket of
+    its own and the kernel shares connections out evenly (:mod:`bot.sanic_workers`).
+13. **Garbage collection.** Python's full collection walked the loaded model's objects every few
+    seconds, pausing all replies in progress for 170-190 ms. Here the objects alive once the
+    model is loaded are frozen (``gc.freeze``): collections walk only what messages create.
 
-``BME_RASA_SPEEDUPS`` picks them: by default all eleven (``all``); ``none`` is stock Rasa (for the
+``BME_RASA_SPEEDUPS`` picks them: by default all thirteen (``all``); ``none`` is stock Rasa (for the
 benchmark's before-and-after comparisons), or a comma-separated list names some. (``payloads``
 was once off by default: it made a race in Rasa's Redis ticket lock show up across processes,
 which :mod:`bot.lock_store` has since fixed.)
@@ -72,18 +78,19 @@ from __future__ import annotations
 
 import asyncio
 import ctypes
+import gc
 import json
 import os
 import sqlite3
 import sys
 import types
 from functools import lru_cache
-from typing import Any, Dict, FrozenSet, Iterable, Mapping, Text
+from typing import Any, Callable, Dict, FrozenSet, Iterable, List, Mapping, Text
 
 SQLITE_PRAGMAS = ("PRAGMA journal_mode=WAL", "PRAGMA synchronous=NORMAL",
                   "PRAGMA busy_timeout=10000")
 SPEEDUPS = frozenset({"validator", "sqlite", "payloads", "keepalive", "events", "memory",
-                      "trackers", "graph", "tensorflow", "features", "action_turn"})
+                      "trackers", "graph", "tensorflow", "features", "action_turn", "reuseport", "gc"})
 _INSTALLED = {"done": False}
 #: Seconds an idle kept connection stays open. Below the 5 s after which the action server
 #: (Sanic) closes an idle connection, so the client never reuses one that the server is closing.
@@ -235,6 +242,31 @@ def release_free_memory() -> None:
         pass
 
 
+def freeze_loaded_objects() -> None:
+    """Move every object alive now (the model, Rasa, the libraries) out of the garbage collector's
+    reach. Python's full collection walks all tracked objects, and under load it ran every 4-5 s
+    per worker for 170-190 ms, holding up every reply in progress. The model lives as long as the
+    process, so nothing is lost; a model replaced later through Rasa's HTTP API would stay in
+    memory (this assistant loads its model once, at start)."""
+    gc.collect()
+    gc.freeze()
+
+
+def _after_model_load(steps: List[Callable[[], None]]) -> None:
+    """Run ``steps`` in each server process once Rasa has loaded the model there."""
+    import rasa.core.run
+
+    load = rasa.core.run.load_agent_on_start
+
+    async def load_agent_on_start(*args: Any, **kwargs: Any) -> Any:
+        agent = await load(*args, **kwargs)
+        for step in steps:
+            step()
+        return agent
+
+    rasa.core.run.load_agent_on_start = load_agent_on_start  # type: ignore[assignment]
+
+
 def unused_library(name: str, channel: str) -> types.ModuleType:
     """A stand-in for the client library ``name``: Rasa's channel module can import names from
     it, and using any of them raises an error that says how to get the real library back."""
@@ -259,16 +291,6 @@ def _install_memory_savers() -> None:
     os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")  # read when TensorFlow loads
     for library, channel in UNUSED_CHANNEL_LIBRARIES.items():
         sys.modules.setdefault(library, unused_library(library, channel))
-    import rasa.core.run
-
-    load = rasa.core.run.load_agent_on_start
-
-    async def load_agent_on_start(*args: Any, **kwargs: Any) -> Any:
-        agent = await load(*args, **kwargs)
-        release_free_memory()
-        return agent
-
-    rasa.core.run.load_agent_on_start = load_agent_on_start  # type: ignore[assignment]
 
 
 def chosen(env: Mapping[str, str] = os.environ) -> FrozenSet[str]:
@@ -338,6 +360,14 @@ def install(which: Iterable[str] = SPEEDUPS) -> None:
 
         LogisticRegressionClassifier._create_X = (  # type: ignore[assignment]
             lambda self, messages: sentence_rows(messages))
+    if "reuseport" in which:
+        from bot import sanic_workers
+
+        sanic_workers.install()
+    after_load = [step for name, step in (("gc", freeze_loaded_objects),
+                                          ("memory", release_free_memory)) if name in which]
+    if after_load:
+        _after_model_load(after_load)
     _INSTALLED["done"] = True
 
 

@@ -8,6 +8,7 @@ import sqlite3
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any, List
 
 import pytest
 from jsonschema import ValidationError
@@ -104,7 +105,7 @@ def test_payload_parse_equals_the_pipelines_on_the_trained_model(trained_model: 
 @pytest.mark.parametrize("value, expected", [
     (None, rasa_main.SPEEDUPS),  # unset: all of them
     ("all", {"validator", "sqlite", "payloads", "keepalive", "events", "memory", "trackers",
-             "graph", "tensorflow", "features", "action_turn"}),
+             "graph", "tensorflow", "features", "action_turn", "reuseport", "gc"}),
     ("none", set()),                               # stock Rasa, for the benchmark's comparison
     ("validator, sqlite", {"validator", "sqlite"}),
 ])
@@ -194,3 +195,32 @@ def test_the_memory_savers_leave_rasas_channels_importable() -> None:
                             text=True, timeout=300)
     assert result.returncode == 0, result.stderr[-3000:]
     assert result.stdout.split() == ["WebexTeamsInput", "None", "Stand-in", "0"]
+
+
+def test_objects_alive_after_the_model_loads_are_frozen_out_of_collections() -> None:
+    import gc
+
+    assert gc.get_freeze_count() == 0
+    try:
+        rasa_main.freeze_loaded_objects()
+        assert gc.get_freeze_count() > 1000  # this test process: pytest, Rasa, the libraries
+        assert gc.collect(2) >= 0 and gc.get_freeze_count() > 1000  # full collections skip them
+    finally:
+        gc.unfreeze()
+
+
+def test_after_model_load_steps_run_in_order_once_the_agent_is_loaded(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import rasa.core.run
+
+    done: List[str] = []
+
+    async def load(*args: Any, **kwargs: Any) -> str:
+        done.append("load")
+        return "agent"
+
+    monkeypatch.setattr(rasa.core.run, "load_agent_on_start", load)
+    rasa_main._after_model_load([lambda: done.append("freeze"), lambda: done.append("trim")])
+    assert asyncio.run(rasa.core.run.load_agent_on_start("model.tar.gz")) == "agent"
+    assert done == ["load", "freeze", "trim"]
