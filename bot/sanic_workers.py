@@ -3,8 +3,8 @@
 With ``SANIC_WORKERS`` above 1, Sanic 21.12 binds one listening socket and forks the workers,
 which all accept from it. asyncio accepts every waiting connection at once when it wakes
 (``_accept_connection`` loops up to the backlog), so when patients' connections arrive together,
-one worker takes most of them. Connections stay open (HTTP keep-alive, socket.io), and so does
-the imbalance: in the benchmark at 50 conversations one worker held 35 connections and the other
+one worker takes most of them. Connections stay open (HTTP keep-alive), and so does the
+imbalance: in the benchmark at 50 conversations one worker held 35 connections and the other
 15, and the busy one's queue set the slowest replies while the other core idled.
 
 Here the main process reserves the address with ``SO_REUSEPORT`` but does not listen on it, and
