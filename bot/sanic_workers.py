@@ -16,9 +16,19 @@ first. A worker that is not running has no socket in the group, so no connection
 from __future__ import annotations
 
 import socket
-from typing import Any, Callable, Dict
+from typing import Any, Callable, Dict, Tuple
 
 _INSTALLED: Dict[str, Callable[..., Any]] = {}
+
+
+def _bound(family: int, address: Tuple[str, int]) -> socket.socket:
+    """A TCP socket bound to ``address`` with ``SO_REUSEPORT``: Linux lets sockets share a port
+    only when every one of them sets it, so the main process's and the workers' are made alike."""
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+    sock.bind(address)
+    return sock
 
 
 def reserve_address(host: str, port: int, *, backlog: int = 100) -> socket.socket:
@@ -28,22 +38,13 @@ def reserve_address(host: str, port: int, *, backlog: int = 100) -> socket.socke
     "Address already in use", before any worker starts. ``backlog`` is taken for the same
     signature and used by each worker's own socket.
     """
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
-    sock.bind((host, port))
-    return sock
+    return _bound(socket.AF_INET6 if ":" in host else socket.AF_INET, (host, port))
 
 
 def own_socket(shared: socket.socket) -> socket.socket:
     """A socket of this worker's own, bound with ``SO_REUSEPORT`` to the shared one's address
     (asyncio starts listening on it when the server starts)."""
-    sock = socket.socket(shared.family, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
-    sock.bind(shared.getsockname()[:2])
-    return sock
+    return _bound(shared.family, shared.getsockname()[:2])
 
 
 def _serve(**settings: Any) -> Any:

@@ -46,7 +46,7 @@ def environment(extra: Mapping[str, str]) -> Iterator[None]:
                 os.environ[key] = value
 
 
-def _server_pids(servers: Servers) -> Dict[str, int]:
+def server_pids(servers: Servers) -> Dict[str, int]:
     """The action server's and the Rasa server's process ids, told apart by command line."""
     pids = {}
     for process in servers.processes:
@@ -81,7 +81,7 @@ def measure(model: Path, env: Mapping[str, str], levels: Sequence[int], duration
         servers.start()
         ready_s = time.monotonic() - started
         try:
-            pids = _server_pids(servers)
+            pids = server_pids(servers)
             memory = {"after_start": {n: procs.memory_mb(p) for n, p in pids.items()}}
             say(f"ready in {ready_s:.1f} s; warming up for {WARMUP_S:.0f} s")
             asyncio.run(run_load(servers.url, 2, WARMUP_S))

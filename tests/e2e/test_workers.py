@@ -12,6 +12,7 @@ import aiohttp
 import pytest
 
 from bot.bench import procs
+from bot.bench.serving import server_pids
 from bot.loadgen import REST_PATH
 from bot.replies import disclaimer
 from bot.serve import Servers, free_port
@@ -59,7 +60,7 @@ def two_workers(trained_model: Path, tmp_path_factory: pytest.TempPathFactory) -
 
 
 def _rasa_workers(servers: Servers) -> List[int]:
-    rasa = next(p.pid for p in servers.processes if "rasa_main" in " ".join(map(str, p.args)))
+    rasa = server_pids(servers)["rasa"]
     return [pid for pid in procs.tree(rasa) if pid != rasa]
 
 
