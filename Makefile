@@ -20,7 +20,7 @@ export TF_CPP_MIN_LOG_LEVEL := 2
 export PYTHONPATH := $(CURDIR)
 export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 
-.PHONY: setup run chat test clean chromium cluster retention
+.PHONY: setup run chat test screenshots clean chromium cluster retention
 
 setup: $(MODEL) $(NODE_MODULES)
 
@@ -38,6 +38,10 @@ bench: setup
 
 test: setup $(CHROMIUM) $(NGINX)
 	$(PY) -m pytest
+
+# The README's screenshots of the widget and the kiosk (tests/web saves them elsewhere otherwise).
+screenshots: setup $(CHROMIUM)
+	BME_UPDATE_SCREENSHOTS=1 $(PY) -m pytest tests/web/test_accessibility.py
 
 # Several Rasa processes behind nginx; needs BME_DATABASE_URL and BME_REDIS_URL (README: Deployment).
 cluster: setup $(NGINX)

@@ -108,6 +108,11 @@ def axe_source() -> str:
 
 
 @pytest.fixture(scope="session")
-def screenshots() -> Path:
+def screenshots(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Where the tests save their screenshots: a temporary folder, so that a test run leaves the
+    committed ones alone; ``reports/screenshots/`` when ``BME_UPDATE_SCREENSHOTS=1``
+    (``make screenshots``)."""
+    if os.environ.get("BME_UPDATE_SCREENSHOTS") != "1":
+        return tmp_path_factory.mktemp("screenshots")
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     return SCREENSHOTS
