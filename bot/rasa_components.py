@@ -160,7 +160,8 @@ class RedFlagGuard(_UntrainedComponent):
 
 @DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.MESSAGE_FEATURIZER], is_trainable=False)
 class SentenceEmbeddingFeaturizer(DenseFeaturizer, GraphComponent):
-    """The all-MiniLM-L6-v2 sentence embedding of each message's text, as a sentence feature.
+    """What all-MiniLM-L6-v2 makes of each message's text (its last and third layers' states,
+    pooled: :data:`bot.nlp.minilm.SENTENCE_LAYERS`), as a sentence feature.
 
     Only a sentence feature is added: the model's word pieces are not the tokenizer's tokens, so
     there is no per-token sequence feature to line up with the others.

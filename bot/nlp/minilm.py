@@ -31,6 +31,12 @@ HEADS = 12
 DIMENSIONS = 384
 EPSILON = 1e-12
 MAX_TOKENS = 128
+# The layers whose states make a message's vector: the model's own sentence embedding (the mean of
+# the last layer's states), and beside it the mean of the third layer's, which keeps more of the
+# words themselves. Each is scaled to unit length. With both, the intent classifier's 5-fold
+# cross-validation rose by 0.005 over 25 paired splits (bot/bench/tuning.md, eighth round); they
+# come out of one forward pass, so the second costs nothing.
+SENTENCE_LAYERS = (6, 3)
 _DTYPES = {"F32": np.float32, "I64": np.int64}
 
 
@@ -117,13 +123,15 @@ HiddenStates = Callable[[np.ndarray, np.ndarray], np.ndarray]
 
 
 def encode_texts(tokenizer: WordPiece, hidden_states: HiddenStates, texts: Iterable[str],
-                 batch_size: int = 64) -> np.ndarray:
-    """One unit-length vector per text, in order: the mean of the model's last hidden states over
-    the text's tokens. Texts of similar length run together; ``hidden_states(ids, mask)`` runs the
-    network on a padded batch (ids [batch, tokens], mask 1.0 for a token, 0.0 for padding)."""
+                 batch_size: int = 64, layers: int = 1) -> np.ndarray:
+    """One vector per text, in order: for each of ``layers`` layers, the mean of its hidden states
+    over the text's tokens, scaled to unit length. Texts of similar length run together;
+    ``hidden_states(ids, mask)`` runs the network on a padded batch (ids [batch, tokens], mask 1.0
+    for a token, 0.0 for padding) and gives the layers' states end to end [batch, tokens,
+    layers × 384]."""
     tokens = [tokenizer.encode(text) for text in texts]
     order = sorted(range(len(tokens)), key=lambda i: len(tokens[i]))
-    out = np.zeros((len(tokens), DIMENSIONS), np.float32)
+    out = np.zeros((len(tokens), layers, DIMENSIONS), np.float32)
     for start in range(0, len(order), batch_size):
         rows = order[start:start + batch_size]
         length = max(len(tokens[i]) for i in rows)
@@ -132,8 +140,9 @@ def encode_texts(tokenizer: WordPiece, hidden_states: HiddenStates, texts: Itera
         for row, i in enumerate(rows):
             ids[row, :len(tokens[i])], mask[row, :len(tokens[i])] = tokens[i], 1.0
         pooled = (hidden_states(ids, mask) * mask[..., None]).sum(1) / mask.sum(1, keepdims=True)
-        out[rows] = pooled / np.linalg.norm(pooled, axis=1, keepdims=True)
-    return out
+        pooled = pooled.reshape(len(rows), layers, DIMENSIONS)
+        out[rows] = pooled / np.linalg.norm(pooled, axis=2, keepdims=True)
+    return out.reshape(len(tokens), layers * DIMENSIONS)
 
 
 def _layer_norm(x: np.ndarray, weight: np.ndarray, bias: np.ndarray) -> np.ndarray:
@@ -144,7 +153,7 @@ def _layer_norm(x: np.ndarray, weight: np.ndarray, bias: np.ndarray) -> np.ndarr
 
 @dataclass
 class MiniLM:
-    """all-MiniLM-L6-v2: token ids in, one unit-length 384-dimensional vector per text out."""
+    """all-MiniLM-L6-v2: texts in, one vector per text out (384 numbers per pooled layer)."""
 
     weights: Dict[str, np.ndarray]
     tokenizer: WordPiece
@@ -158,8 +167,10 @@ class MiniLM:
     def _linear(self, x: np.ndarray, name: str) -> np.ndarray:
         return x @ self.weights[name + ".weight"].T + self.weights[name + ".bias"]
 
-    def _hidden_states(self, ids: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    def _hidden_states(self, ids: np.ndarray, mask: np.ndarray,
+                       layers: Sequence[int]) -> np.ndarray:
         w = self.weights
+        kept: Dict[int, np.ndarray] = {}
         batch, length = ids.shape
         x = (w["embeddings.word_embeddings.weight"][ids]
              + w["embeddings.position_embeddings.weight"][:length]
@@ -183,8 +194,12 @@ class MiniLM:
             hidden = 0.5 * hidden * (1.0 + erf(hidden / np.sqrt(2.0)))
             x = _layer_norm(x + self._linear(hidden, p + "output.dense"),
                             w[p + "output.LayerNorm.weight"], w[p + "output.LayerNorm.bias"])
-        return x
+            kept[layer + 1] = x
+        return np.concatenate([kept[n] for n in layers], axis=-1)
 
-    def encode(self, texts: Iterable[str], batch_size: int = 64) -> np.ndarray:
-        """One unit-length vector per text, in order (:func:`encode_texts`)."""
-        return encode_texts(self.tokenizer, self._hidden_states, texts, batch_size)
+    def encode(self, texts: Iterable[str], batch_size: int = 64,
+               layers: Sequence[int] = SENTENCE_LAYERS) -> np.ndarray:
+        """One vector per text, in order: the pooled states of ``layers`` (:func:`encode_texts`);
+        ``layers=(6,)`` gives all-MiniLM-L6-v2's own sentence embedding."""
+        return encode_texts(self.tokenizer, lambda ids, mask: self._hidden_states(ids, mask, layers),
+                            texts, batch_size, len(layers))

@@ -16,8 +16,8 @@ from typing import TYPE_CHECKING, Dict, Iterable, List, Optional, Sequence
 
 import numpy as np
 
-from bot.nlp.minilm import (DIMENSIONS, EPSILON, HEADS, LAYERS, MiniLM, WordPiece, encode_texts,
-                            model_dir)
+from bot.nlp.minilm import (DIMENSIONS, EPSILON, HEADS, SENTENCE_LAYERS, MiniLM, WordPiece,
+                            encode_texts, model_dir)
 
 if TYPE_CHECKING:
     import onnx
@@ -27,9 +27,11 @@ OPSET = 17  # LayerNormalization
 HEAD_LAYOUT = (("query", [0, 2, 1, 3]), ("key", [0, 2, 3, 1]), ("value", [0, 2, 1, 3]))
 
 
-def build_graph(weights: Dict[str, np.ndarray], layers: int = LAYERS) -> "onnx.ModelProto":
-    """The encoder up to its last hidden states: inputs ``input_ids`` [batch, tokens] and
-    ``mask_bias`` [batch, 1, 1, tokens] (0 for a token, -1e9 for padding), output ``hidden``."""
+def build_graph(weights: Dict[str, np.ndarray],
+                pooled: Sequence[int] = SENTENCE_LAYERS) -> "onnx.ModelProto":
+    """The encoder up to the deepest of the ``pooled`` layers: inputs ``input_ids`` [batch, tokens]
+    and ``mask_bias`` [batch, 1, 1, tokens] (0 for a token, -1e9 for padding); output ``hidden``,
+    the ``pooled`` layers' states end to end [batch, tokens, len(pooled) × 384]."""
     import onnx
     from onnx import TensorProto, helper, numpy_helper
 
@@ -68,7 +70,8 @@ def build_graph(weights: Dict[str, np.ndarray], layers: int = LAYERS) -> "onnx.M
     segment = const("type_emb", weights["embeddings.token_type_embeddings.weight"][0])
     x = node("Add", [node("Add", [words, positions], "wp"), segment], "emb")
     x = layer_norm(x, "embeddings.LayerNorm", "x0")
-    for i in range(layers):
+    states: Dict[int, str] = {}
+    for i in range(max(pooled)):
         p = f"encoder.layer.{i}."
         # Heads split off: query and value [batch, head, token, 32], key [batch, head, 32, token].
         q, k, v = (node("Transpose", [node("Reshape", [
@@ -87,13 +90,16 @@ def build_graph(weights: Dict[str, np.ndarray], layers: int = LAYERS) -> "onnx.M
                                          one], f"h1{i}")], f"g{i}")
         x = layer_norm(node("Add", [x, linear(gelu, p + "output.dense", f"o{i}")], f"or{i}"),
                        p + "output.LayerNorm", f"x{i}b")
-    nodes.append(helper.make_node("Identity", [x], ["hidden"], name="hidden"))
+        states[i + 1] = x
+    nodes.append(helper.make_node("Concat", [states[n] for n in pooled], ["hidden"], name="hidden",
+                                  axis=-1))
     graph = helper.make_graph(
         nodes, "all-MiniLM-L6-v2",
         [helper.make_tensor_value_info("input_ids", TensorProto.INT64, ["batch", "tokens"]),
          helper.make_tensor_value_info("positions", TensorProto.INT64, ["tokens"]),
          helper.make_tensor_value_info("mask_bias", TensorProto.FLOAT, ["batch", 1, 1, "tokens"])],
-        [helper.make_tensor_value_info("hidden", TensorProto.FLOAT, ["batch", "tokens", hidden])],
+        [helper.make_tensor_value_info("hidden", TensorProto.FLOAT,
+                                       ["batch", "tokens", hidden * len(pooled)])],
         inits)
     return helper.make_model(graph, opset_imports=[helper.make_opsetid("", OPSET)])
 
@@ -134,6 +140,7 @@ class OnnxMiniLM:
                                                     providers=["CPUExecutionProvider"])
         vocab = (path.parent / "vocab.txt").read_text(encoding="utf-8").splitlines()
         self.tokenizer = WordPiece(vocab)
+        self.layers = self.session.get_outputs()[0].shape[-1] // DIMENSIONS  # pooled layers
 
     def _hidden_states(self, ids: np.ndarray, mask: np.ndarray) -> np.ndarray:
         [hidden] = self.session.run(None, {
@@ -142,8 +149,9 @@ class OnnxMiniLM:
         return hidden
 
     def encode(self, texts: Iterable[str], batch_size: int = 64) -> np.ndarray:
-        """One unit-length vector per text, in order (:func:`bot.nlp.minilm.encode_texts`)."""
-        return encode_texts(self.tokenizer, self._hidden_states, texts, batch_size)
+        """One vector per text, in order: the pooled states of the layers the graph was built
+        with, :data:`bot.nlp.minilm.SENTENCE_LAYERS` by default (:func:`encode_texts`)."""
+        return encode_texts(self.tokenizer, self._hidden_states, texts, batch_size, self.layers)
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:

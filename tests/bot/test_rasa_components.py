@@ -70,8 +70,10 @@ def test_the_sentence_embedding_is_one_scaled_sentence_feature_per_text() -> Non
     featurizer.process([*texts, empty])
     for msg in texts:
         sequence, sentence = msg.get_dense_features("text")
-        assert sequence is None and sentence.features.shape == (1, 384)
-        assert np.linalg.norm(sentence.features) == pytest.approx(10.0, rel=1e-4)
+        # Two pooled layers (bot.nlp.minilm.SENTENCE_LAYERS), each of unit length, times 10.
+        assert sequence is None and sentence.features.shape == (1, 768)
+        for half in (sentence.features[0, :384], sentence.features[0, 384:]):
+            assert np.linalg.norm(half) == pytest.approx(10.0, rel=1e-4)
         assert [f.origin for f in msg.features] == ["embeddings"]
     assert not empty.features
 

@@ -32,7 +32,7 @@ def test_the_tokenizer_lowers_case_strips_accents_and_splits_words_into_pieces(
 def test_similar_meanings_get_close_vectors(model: MiniLM) -> None:
     texts = ["is it sinister", "is it dangerous", "how long does it last", "doctor", "physician",
              "banana"]
-    v = dict(zip(texts, model.encode(texts)))
+    v = dict(zip(texts, model.encode(texts, layers=(6,))))  # the model's own sentence embedding
     assert np.allclose(np.linalg.norm(list(v.values()), axis=1), 1.0, atol=1e-5)
     sinister = v["is it sinister"]
     assert sinister @ v["is it dangerous"] > sinister @ v["how long does it last"] + 0.2
@@ -51,11 +51,17 @@ def test_the_exported_graph_computes_what_the_reference_computes(model: MiniLM,
     texts = ["my mri report says bone marrow oedema in the medial femoral condyle", "hi",
              "is it serious", "how long does it last"]
     reference = model.encode(texts)
+    assert reference.shape == (4, 2 * 384)  # the last layer's mean, then the third layer's
+    for part in (reference[:, :384], reference[:, 384:]):
+        assert np.allclose(np.linalg.norm(part, axis=1), 1.0, atol=1e-5)
+    assert not np.allclose(reference[:, :384], reference[:, 384:], atol=0.1)
+    assert np.allclose(reference[:, :384], model.encode(texts, layers=(6,)), atol=1e-6)
     full = OnnxMiniLM(export(tmp_path / "float" / "model.onnx", quantize=False)).encode(texts)
     assert np.allclose(full, reference, atol=1e-4)
     # The 8-bit file that make setup exports, which the server runs: close, not equal.
     small = OnnxMiniLM(DEFAULT_OUTPUT).encode(texts)
-    assert ((small * reference).sum(axis=1) > 0.97).all()
+    for layers in (slice(0, 384), slice(384, 768)):
+        assert ((small[:, layers] * reference[:, layers]).sum(axis=1) > 0.97).all()
     assert not np.allclose(small, reference, atol=1e-3)
 
 
