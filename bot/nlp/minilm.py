@@ -123,15 +123,15 @@ HiddenStates = Callable[[np.ndarray, np.ndarray], np.ndarray]
 
 
 def encode_texts(tokenizer: WordPiece, hidden_states: HiddenStates, texts: Iterable[str],
-                 batch_size: int = 64, layers: int = 1) -> np.ndarray:
-    """One vector per text, in order: for each of ``layers`` layers, the mean of its hidden states
-    over the text's tokens, scaled to unit length. Texts of similar length run together;
+                 batch_size: int = 64) -> np.ndarray:
+    """One vector per text, in order: for each layer that ``hidden_states`` gives, the mean of its
+    states over the text's tokens, scaled to unit length. Texts of similar length run together;
     ``hidden_states(ids, mask)`` runs the network on a padded batch (ids [batch, tokens], mask 1.0
     for a token, 0.0 for padding) and gives the layers' states end to end [batch, tokens,
     layers × 384]."""
     tokens = [tokenizer.encode(text) for text in texts]
     order = sorted(range(len(tokens)), key=lambda i: len(tokens[i]))
-    out = np.zeros((len(tokens), layers, DIMENSIONS), np.float32)
+    out = np.zeros((len(tokens), DIMENSIONS), np.float32)  # widened once the layers are known
     for start in range(0, len(order), batch_size):
         rows = order[start:start + batch_size]
         length = max(len(tokens[i]) for i in rows)
@@ -140,9 +140,12 @@ def encode_texts(tokenizer: WordPiece, hidden_states: HiddenStates, texts: Itera
         for row, i in enumerate(rows):
             ids[row, :len(tokens[i])], mask[row, :len(tokens[i])] = tokens[i], 1.0
         pooled = (hidden_states(ids, mask) * mask[..., None]).sum(1) / mask.sum(1, keepdims=True)
-        pooled = pooled.reshape(len(rows), layers, DIMENSIONS)
-        out[rows] = pooled / np.linalg.norm(pooled, axis=2, keepdims=True)
-    return out.reshape(len(tokens), layers * DIMENSIONS)
+        pooled = pooled.reshape(len(rows), -1, DIMENSIONS)
+        pooled /= np.linalg.norm(pooled, axis=2, keepdims=True)
+        if start == 0:
+            out = np.zeros((len(tokens), pooled.shape[1] * DIMENSIONS), np.float32)
+        out[rows] = pooled.reshape(len(rows), -1)
+    return out
 
 
 def _layer_norm(x: np.ndarray, weight: np.ndarray, bias: np.ndarray) -> np.ndarray:
@@ -202,4 +205,4 @@ class MiniLM:
         """One vector per text, in order: the pooled states of ``layers`` (:func:`encode_texts`);
         ``layers=(6,)`` gives all-MiniLM-L6-v2's own sentence embedding."""
         return encode_texts(self.tokenizer, lambda ids, mask: self._hidden_states(ids, mask, layers),
-                            texts, batch_size, len(layers))
+                            texts, batch_size)

@@ -140,7 +140,6 @@ class OnnxMiniLM:
                                                     providers=["CPUExecutionProvider"])
         vocab = (path.parent / "vocab.txt").read_text(encoding="utf-8").splitlines()
         self.tokenizer = WordPiece(vocab)
-        self.layers = self.session.get_outputs()[0].shape[-1] // DIMENSIONS  # pooled layers
 
     def _hidden_states(self, ids: np.ndarray, mask: np.ndarray) -> np.ndarray:
         [hidden] = self.session.run(None, {
@@ -151,7 +150,7 @@ class OnnxMiniLM:
     def encode(self, texts: Iterable[str], batch_size: int = 64) -> np.ndarray:
         """One vector per text, in order: the pooled states of the layers the graph was built
         with, :data:`bot.nlp.minilm.SENTENCE_LAYERS` by default (:func:`encode_texts`)."""
-        return encode_texts(self.tokenizer, self._hidden_states, texts, batch_size, self.layers)
+        return encode_texts(self.tokenizer, self._hidden_states, texts, batch_size)
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
