@@ -70,7 +70,7 @@ $(SPACY_DIR)/meta.json: $(VENV)/.installed bot/nlp/build.py bot/nlp/patterns.jso
 
 # The sentence model all-MiniLM-L6-v2 as an ONNX graph with 8-bit weights, from the weights that
 # requirements-models.lock installs (no PyTorch, nothing downloaded here).
-$(SENTENCE_MODEL): $(VENV)/.installed bot/nlp/minilm.py bot/nlp/minilm_onnx.py
+$(SENTENCE_MODEL): $(VENV)/.installed bot/nlp/minilm.py bot/nlp/minilm_onnx.py bot/nlp/top_layers.py
 	@echo "==> Exporting the sentence model"
 	$(PY) -m bot.nlp.minilm_onnx $(SENTENCE_MODEL)
 

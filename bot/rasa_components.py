@@ -19,6 +19,7 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Dict, List, Text
 
@@ -52,7 +53,10 @@ from bot.replies import EMERGENCY, FALLBACK
 from bot.safety import RED_FLAG_ENTITY, find_red_flag
 
 if TYPE_CHECKING:
+    from bot.nlp.minilm import Weights
     from bot.nlp.minilm_onnx import OnnxMiniLM
+
+logger = logging.getLogger(__name__)
 
 __all__ = ["EntityIdNormalizer", "NoKnownWordFallback", "RedFlagGuard", "RED_FLAG_ENTITY",
            "SentenceEmbeddingFeaturizer"]
@@ -158,26 +162,35 @@ class RedFlagGuard(_UntrainedComponent):
         return messages
 
 
-@DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.MESSAGE_FEATURIZER], is_trainable=False)
+@DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.MESSAGE_FEATURIZER], is_trainable=True)
 class SentenceEmbeddingFeaturizer(DenseFeaturizer, GraphComponent):
     """What all-MiniLM-L6-v2 makes of each message's text (its last and third layers' states,
     pooled: :data:`bot.nlp.minilm.SENTENCE_LAYERS`), as a sentence feature.
 
-    Only a sentence feature is added: the model's word pieces are not the tokenizer's tokens, so
-    there is no per-token sequence feature to line up with the others.
+    Training fine-tunes the model's top layers on the intent examples (:mod:`bot.nlp.top_layers`;
+    settings under ``fine_tune`` in config.yml) and keeps them with the trained model; the layers
+    below run in the exported 8-bit graph. Only a sentence feature is added: the model's word
+    pieces are not the tokenizer's tokens, so there is no per-token sequence feature to line up
+    with the others.
     """
 
     # One encoder per model file and process, loaded when the component is made (at model load,
     # before the server says it is ready, so the first patient does not wait for it): a server
     # whose pipeline does not use this component never loads onnxruntime or the weights.
     _encoders: Dict[str, "OnnxMiniLM"] = {}
+    _FILE = "top_layers.npz"
 
     @staticmethod
     def get_default_config() -> Dict[Text, Any]:
         # weight: the embedding has unit length, word counts are whole numbers; a linear classifier
         # with its default regularisation underuses the embedding unless it is scaled up.
         return {**DenseFeaturizer.get_default_config(), "model": "build/minilm/model-int8.onnx",
-                "weight": 1.0}
+                "weight": 1.0, "fine_tune": {}}
+
+    def __init__(self, name: Text, config: Dict[Text, Any], model_storage: ModelStorage,
+                 resource: Resource, top_layers: "List[Weights]") -> None:
+        super().__init__(name, config)
+        self._model_storage, self._resource, self._top_layers = model_storage, resource, top_layers
 
     @classmethod
     def create(
@@ -187,26 +200,78 @@ class SentenceEmbeddingFeaturizer(DenseFeaturizer, GraphComponent):
         resource: Resource,
         execution_context: ExecutionContext,
     ) -> GraphComponent:
-        component = cls(execution_context.node_name, config)
-        component._encoder()
-        return component
+        encoder = cls._encoder_for(config["model"])
+        return cls(execution_context.node_name, config, model_storage, resource,
+                   encoder.pretrained_top_layers())
+
+    @classmethod
+    def load(
+        cls,
+        config: Dict[Text, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+        **kwargs: Any,
+    ) -> GraphComponent:
+        from bot.nlp.top_layers import load_layers
+
+        cls._encoder_for(config["model"])
+        with model_storage.read_from(resource) as folder:
+            layers = load_layers(folder / cls._FILE)
+        return cls(execution_context.node_name, config, model_storage, resource, layers)
 
     @classmethod
     def validate_config(cls, config: Dict[Text, Any]) -> None:
+        from bot.nlp.top_layers import TuningSettings
+
         if not isinstance(config.get("weight"), (int, float)) or config["weight"] <= 0:
             raise ValueError(f"SentenceEmbeddingFeaturizer: weight must be a positive number, "
                              f"not {config.get('weight')!r}")
+        known = set(TuningSettings.__dataclass_fields__)
+        unknown = set(config.get("fine_tune") or {}) - known
+        if unknown:
+            raise ValueError(f"SentenceEmbeddingFeaturizer: fine_tune has no setting "
+                             f"{', '.join(sorted(unknown))}; known: {', '.join(sorted(known))}")
 
-    def _encoder(self) -> "OnnxMiniLM":
-        path = self._config["model"]
-        if path not in self._encoders:
+    @classmethod
+    def _encoder_for(cls, path: str) -> "OnnxMiniLM":
+        if path not in cls._encoders:
             from bot.nlp.minilm_onnx import OnnxMiniLM
 
-            self._encoders[path] = OnnxMiniLM(Path(path))
-        return self._encoders[path]
+            cls._encoders[path] = OnnxMiniLM(Path(path))
+        return cls._encoders[path]
+
+    def train(self, training_data: TrainingData) -> Resource:
+        """Fine-tune the top layers on the intent examples and keep them with the model."""
+        from bot.nlp.minilm import DIMENSIONS
+        from bot.nlp.top_layers import TuningSettings, fine_tune, save_layers
+
+        examples = [m for m in training_data.intent_examples if m.get(TEXT)]
+        states = self._encoder_for(self._config["model"]).token_states(
+            [m.get(TEXT) for m in examples])
+        settings = TuningSettings(**(self._config["fine_tune"] or {}))
+        self._top_layers = fine_tune(
+            self._top_layers, [s[:, :DIMENSIONS] for s in states], [m.get(INTENT) for m in examples],
+            settings, progress=lambda epoch, loss: logger.info(
+                f"Fine-tuning the sentence model: epoch {epoch}/{settings.epochs}, loss {loss:.3f}"))
+        with self._model_storage.write_to(self._resource) as folder:
+            save_layers(folder / self._FILE, self._top_layers)
+        return self._resource
+
+    def _hidden_states(self, ids: np.ndarray, mask: np.ndarray) -> np.ndarray:
+        """The graph's layer states with the top layers run on them: [last layer | third]."""
+        from bot.nlp.minilm import DIMENSIONS
+        from bot.nlp.top_layers import run_layers
+
+        below = self._encoder_for(self._config["model"]).hidden_states(ids, mask)
+        top, _ = run_layers(self._top_layers, below[..., :DIMENSIONS], mask)
+        return np.concatenate([top, below[..., DIMENSIONS:]], axis=-1)
 
     def _embed(self, texts: List[str]) -> np.ndarray:
-        return self._encoder().encode(texts) * self._config["weight"]
+        from bot.nlp.minilm import encode_texts
+
+        encoder = self._encoder_for(self._config["model"])
+        return encode_texts(encoder.tokenizer, self._hidden_states, texts) * self._config["weight"]
 
     def process(self, messages: List[Message]) -> List[Message]:
         texts = [m for m in messages if m.get(TEXT)]

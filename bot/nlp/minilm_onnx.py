@@ -16,19 +16,22 @@ from typing import TYPE_CHECKING, Dict, Iterable, List, Optional, Sequence
 
 import numpy as np
 
-from bot.nlp.minilm import (DIMENSIONS, EPSILON, HEADS, SENTENCE_LAYERS, MiniLM, WordPiece,
-                            encode_texts, model_dir)
+from bot.nlp.minilm import (DIMENSIONS, Weights, EPSILON, GRAPH_LAYERS, HEADS, MiniLM, WordPiece,
+                            encode_texts, model_dir, token_states)
+
+from bot.nlp.top_layers import initial_layers, load_layers, save_layers
 
 if TYPE_CHECKING:
     import onnx
 
 DEFAULT_OUTPUT = Path("build/minilm/model-int8.onnx")
+TOP_LAYERS_FILE = "top-layers.npz"
 OPSET = 17  # LayerNormalization
 HEAD_LAYOUT = (("query", [0, 2, 1, 3]), ("key", [0, 2, 3, 1]), ("value", [0, 2, 1, 3]))
 
 
 def build_graph(weights: Dict[str, np.ndarray],
-                pooled: Sequence[int] = SENTENCE_LAYERS) -> "onnx.ModelProto":
+                pooled: Sequence[int] = GRAPH_LAYERS) -> "onnx.ModelProto":
     """The encoder up to the deepest of the ``pooled`` layers: inputs ``input_ids`` [batch, tokens]
     and ``mask_bias`` [batch, 1, 1, tokens] (0 for a token, -1e9 for padding); output ``hidden``,
     the ``pooled`` layers' states end to end [batch, tokens, len(pooled) × 384]."""
@@ -105,7 +108,9 @@ def build_graph(weights: Dict[str, np.ndarray],
 
 
 def export(output: Path = DEFAULT_OUTPUT, quantize: bool = True) -> Path:
-    """Write the graph (8-bit weights unless ``quantize`` is false) and the vocabulary beside it."""
+    """Write the graph (8-bit weights unless ``quantize`` is false) and, beside it, the vocabulary
+    and the pretrained layers above the graph (:data:`TOP_LAYERS_FILE`, float32), where
+    fine-tuning starts (:mod:`bot.nlp.top_layers`)."""
     import onnx
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
@@ -113,6 +118,7 @@ def export(output: Path = DEFAULT_OUTPUT, quantize: bool = True) -> Path:
     model = MiniLM.load(folder)
     output.parent.mkdir(parents=True, exist_ok=True)
     (output.parent / "vocab.txt").write_bytes((folder / "vocab.txt").read_bytes())
+    save_layers(output.parent / TOP_LAYERS_FILE, initial_layers(model.weights))
     float_path = output.with_name("model-float.onnx")
     onnx.save(build_graph(model.weights), str(float_path))
     if not quantize:
@@ -136,21 +142,30 @@ class OnnxMiniLM:
         options = onnxruntime.SessionOptions()
         options.intra_op_num_threads = 1  # one core per message; other messages use the other
         options.inter_op_num_threads = 1
+        self.path = path
         self.session = onnxruntime.InferenceSession(str(path), options,
                                                     providers=["CPUExecutionProvider"])
         vocab = (path.parent / "vocab.txt").read_text(encoding="utf-8").splitlines()
         self.tokenizer = WordPiece(vocab)
 
-    def _hidden_states(self, ids: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    def hidden_states(self, ids: np.ndarray, mask: np.ndarray) -> np.ndarray:
         [hidden] = self.session.run(None, {
             "input_ids": ids, "positions": np.arange(ids.shape[1], dtype=np.int64),
             "mask_bias": ((1.0 - mask) * -1e9)[:, None, None, :]})
         return hidden
 
+    def pretrained_top_layers(self) -> List[Weights]:
+        """The pretrained layers above the graph, written beside it by :func:`export`."""
+        return load_layers(self.path.parent / TOP_LAYERS_FILE)
+
+    def token_states(self, texts: Iterable[str]) -> List[np.ndarray]:
+        """Each text's token states [tokens, 384 × each layer the graph gives]."""
+        return token_states(self.tokenizer, self.hidden_states, texts)
+
     def encode(self, texts: Iterable[str], batch_size: int = 64) -> np.ndarray:
         """One vector per text, in order: the pooled states of the layers the graph was built
-        with, :data:`bot.nlp.minilm.SENTENCE_LAYERS` by default (:func:`encode_texts`)."""
-        return encode_texts(self.tokenizer, self._hidden_states, texts, batch_size)
+        with, :data:`bot.nlp.minilm.GRAPH_LAYERS` by default (:func:`encode_texts`)."""
+        return encode_texts(self.tokenizer, self.hidden_states, texts, batch_size)
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
