@@ -13,7 +13,8 @@ DAYS ?= 30
 # apt-get as root, or through sudo
 APT_GET := $$([ "$$(id -u)" = 0 ] || echo sudo) env DEBIAN_FRONTEND=noninteractive apt-get
 # What the trained model depends on: it is retrained when (and only when) one of these changes.
-TRAINING_INPUTS := config.yml domain.yml $(wildcard data/*.yml) $(SPACY_DIR)/meta.json $(SENTENCE_MODEL)
+TRAINING_INPUTS := config.yml domain.yml $(wildcard data/*.yml) $(SPACY_DIR)/meta.json $(SENTENCE_MODEL) \
+  bot/rasa_components.py bot/nlp/top_layers.py
 
 export RASA_TELEMETRY_ENABLED := false
 export TF_CPP_MIN_LOG_LEVEL := 2
@@ -70,7 +71,7 @@ $(SPACY_DIR)/meta.json: $(VENV)/.installed bot/nlp/build.py bot/nlp/patterns.jso
 
 # The sentence model all-MiniLM-L6-v2 as an ONNX graph with 8-bit weights, from the weights that
 # requirements-models.lock installs (no PyTorch, nothing downloaded here).
-$(SENTENCE_MODEL): $(VENV)/.installed bot/nlp/minilm.py bot/nlp/minilm_onnx.py bot/nlp/top_layers.py
+$(SENTENCE_MODEL): $(VENV)/.installed bot/nlp/minilm.py bot/nlp/minilm_onnx.py
 	@echo "==> Exporting the sentence model"
 	$(PY) -m bot.nlp.minilm_onnx $(SENTENCE_MODEL)
 

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Dict, List, Text
+from typing import TYPE_CHECKING, Any, Dict, List, Optional, Text
 
 import numpy as np
 
@@ -53,7 +53,6 @@ from bot.replies import EMERGENCY, FALLBACK
 from bot.safety import RED_FLAG_ENTITY, find_red_flag
 
 if TYPE_CHECKING:
-    from bot.nlp.minilm import Weights
     from bot.nlp.minilm_onnx import OnnxMiniLM
 
 logger = logging.getLogger(__name__)
@@ -167,18 +166,15 @@ class SentenceEmbeddingFeaturizer(DenseFeaturizer, GraphComponent):
     """What all-MiniLM-L6-v2 makes of each message's text (its last and third layers' states,
     pooled: :data:`bot.nlp.minilm.SENTENCE_LAYERS`), as a sentence feature.
 
-    Training fine-tunes the model's top layers on the intent examples (:mod:`bot.nlp.top_layers`;
-    settings under ``fine_tune`` in config.yml) and keeps them with the trained model; the layers
-    below run in the exported 8-bit graph. Only a sentence feature is added: the model's word
-    pieces are not the tokenizer's tokens, so there is no per-token sequence feature to line up
-    with the others.
+    Training fine-tunes the model's top layers on the intent examples (:mod:`bot.nlp.top_layers`,
+    settings under ``fine_tune`` in config.yml), starting from the states of the graph that set-up
+    exported (``model``), then exports the tuned model with 8-bit weights into the trained model's
+    storage; a loaded model runs that graph only. Only a sentence feature is added: the model's
+    word pieces are not the tokenizer's tokens, so there is no per-token sequence feature to line
+    up with the others.
     """
 
-    # One encoder per model file and process, loaded when the component is made (at model load,
-    # before the server says it is ready, so the first patient does not wait for it): a server
-    # whose pipeline does not use this component never loads onnxruntime or the weights.
-    _encoders: Dict[str, "OnnxMiniLM"] = {}
-    _FILE = "top_layers.npz"
+    _GRAPH = "model-int8.onnx"
 
     @staticmethod
     def get_default_config() -> Dict[Text, Any]:
@@ -188,9 +184,9 @@ class SentenceEmbeddingFeaturizer(DenseFeaturizer, GraphComponent):
                 "weight": 1.0, "fine_tune": {}}
 
     def __init__(self, name: Text, config: Dict[Text, Any], model_storage: ModelStorage,
-                 resource: Resource, top_layers: "List[Weights]") -> None:
+                 resource: Resource, encoder: Optional["OnnxMiniLM"] = None) -> None:
         super().__init__(name, config)
-        self._model_storage, self._resource, self._top_layers = model_storage, resource, top_layers
+        self._model_storage, self._resource, self._encoder = model_storage, resource, encoder
 
     @classmethod
     def create(
@@ -200,9 +196,7 @@ class SentenceEmbeddingFeaturizer(DenseFeaturizer, GraphComponent):
         resource: Resource,
         execution_context: ExecutionContext,
     ) -> GraphComponent:
-        encoder = cls._encoder_for(config["model"])
-        return cls(execution_context.node_name, config, model_storage, resource,
-                   encoder.pretrained_top_layers())
+        return cls(execution_context.node_name, config, model_storage, resource)
 
     @classmethod
     def load(
@@ -213,12 +207,27 @@ class SentenceEmbeddingFeaturizer(DenseFeaturizer, GraphComponent):
         execution_context: ExecutionContext,
         **kwargs: Any,
     ) -> GraphComponent:
-        from bot.nlp.top_layers import load_layers
+        # Loaded with the model, before the server says it is ready, so the first patient does
+        # not wait for it; onnxruntime reads the whole file here.
+        from bot.nlp.minilm_onnx import OnnxMiniLM
 
-        cls._encoder_for(config["model"])
         with model_storage.read_from(resource) as folder:
-            layers = load_layers(folder / cls._FILE)
-        return cls(execution_context.node_name, config, model_storage, resource, layers)
+            encoder = OnnxMiniLM(folder / cls._GRAPH)
+        return cls(execution_context.node_name, config, model_storage, resource, encoder)
+
+    @classmethod
+    def fingerprint_addon(cls, config: Dict[Text, Any]) -> Optional[str]:
+        """What Rasa's training cache must also compare: the code that trains and exports, and the
+        graph it starts from (a change to either makes a cached result stale)."""
+        import hashlib
+
+        from bot.nlp import minilm, minilm_onnx, top_layers
+
+        digest = hashlib.sha256()
+        for path in (minilm.__file__, minilm_onnx.__file__, top_layers.__file__, __file__,
+                     config["model"]):
+            digest.update(Path(path).read_bytes() if Path(path).exists() else b"missing")
+        return digest.hexdigest()
 
     @classmethod
     def validate_config(cls, config: Dict[Text, Any]) -> None:
@@ -233,45 +242,30 @@ class SentenceEmbeddingFeaturizer(DenseFeaturizer, GraphComponent):
             raise ValueError(f"SentenceEmbeddingFeaturizer: fine_tune has no setting "
                              f"{', '.join(sorted(unknown))}; known: {', '.join(sorted(known))}")
 
-    @classmethod
-    def _encoder_for(cls, path: str) -> "OnnxMiniLM":
-        if path not in cls._encoders:
-            from bot.nlp.minilm_onnx import OnnxMiniLM
-
-            cls._encoders[path] = OnnxMiniLM(Path(path))
-        return cls._encoders[path]
-
     def train(self, training_data: TrainingData) -> Resource:
-        """Fine-tune the top layers on the intent examples and keep them with the model."""
-        from bot.nlp.minilm import DIMENSIONS
-        from bot.nlp.top_layers import TuningSettings, fine_tune, save_layers
+        """Fine-tune the top layers on the intent examples; keep the tuned graph with the model."""
+        from bot.nlp.minilm import DIMENSIONS, SENTENCE_LAYERS, MiniLM
+        from bot.nlp.minilm_onnx import OnnxMiniLM, export
+        from bot.nlp.top_layers import TuningSettings, fine_tune, initial_layers, with_layers
 
         examples = [m for m in training_data.intent_examples if m.get(TEXT)]
-        states = self._encoder_for(self._config["model"]).token_states(
+        below = OnnxMiniLM(Path(self._config["model"])).token_states(
             [m.get(TEXT) for m in examples])
+        weights = MiniLM.load().weights
         settings = TuningSettings(**(self._config["fine_tune"] or {}))
-        self._top_layers = fine_tune(
-            self._top_layers, [s[:, :DIMENSIONS] for s in states], [m.get(INTENT) for m in examples],
-            settings, progress=lambda epoch, loss: logger.info(
+        top = fine_tune(
+            initial_layers(weights), [s[:, :DIMENSIONS] for s in below],
+            [m.get(INTENT) for m in examples], settings, progress=lambda epoch, loss: logger.info(
                 f"Fine-tuning the sentence model: epoch {epoch}/{settings.epochs}, loss {loss:.3f}"))
         with self._model_storage.write_to(self._resource) as folder:
-            save_layers(folder / self._FILE, self._top_layers)
+            export(folder / self._GRAPH, weights=with_layers(weights, top), pooled=SENTENCE_LAYERS)
         return self._resource
 
-    def _hidden_states(self, ids: np.ndarray, mask: np.ndarray) -> np.ndarray:
-        """The graph's layer states with the top layers run on them: [last layer | third]."""
-        from bot.nlp.minilm import DIMENSIONS
-        from bot.nlp.top_layers import run_layers
-
-        below = self._encoder_for(self._config["model"]).hidden_states(ids, mask)
-        top, _ = run_layers(self._top_layers, below[..., :DIMENSIONS], mask)
-        return np.concatenate([top, below[..., DIMENSIONS:]], axis=-1)
-
     def _embed(self, texts: List[str]) -> np.ndarray:
-        from bot.nlp.minilm import encode_texts
-
-        encoder = self._encoder_for(self._config["model"])
-        return encode_texts(encoder.tokenizer, self._hidden_states, texts) * self._config["weight"]
+        if self._encoder is None:
+            raise RuntimeError("SentenceEmbeddingFeaturizer has no trained model: train one "
+                               "(`make train`) and load it.")
+        return self._encoder.encode(texts) * self._config["weight"]
 
     def process(self, messages: List[Message]) -> List[Message]:
         texts = [m for m in messages if m.get(TEXT)]

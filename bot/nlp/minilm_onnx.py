@@ -19,13 +19,10 @@ import numpy as np
 from bot.nlp.minilm import (DIMENSIONS, Weights, EPSILON, GRAPH_LAYERS, HEADS, MiniLM, WordPiece,
                             encode_texts, model_dir, token_states)
 
-from bot.nlp.top_layers import initial_layers, load_layers, save_layers
-
 if TYPE_CHECKING:
     import onnx
 
 DEFAULT_OUTPUT = Path("build/minilm/model-int8.onnx")
-TOP_LAYERS_FILE = "top-layers.npz"
 OPSET = 17  # LayerNormalization
 HEAD_LAYOUT = (("query", [0, 2, 1, 3]), ("key", [0, 2, 3, 1]), ("value", [0, 2, 1, 3]))
 
@@ -107,20 +104,20 @@ def build_graph(weights: Dict[str, np.ndarray],
     return helper.make_model(graph, opset_imports=[helper.make_opsetid("", OPSET)])
 
 
-def export(output: Path = DEFAULT_OUTPUT, quantize: bool = True) -> Path:
-    """Write the graph (8-bit weights unless ``quantize`` is false) and, beside it, the vocabulary
-    and the pretrained layers above the graph (:data:`TOP_LAYERS_FILE`, float32), where
-    fine-tuning starts (:mod:`bot.nlp.top_layers`)."""
+def export(output: Path = DEFAULT_OUTPUT, quantize: bool = True,
+           weights: Optional[Weights] = None, pooled: Sequence[int] = GRAPH_LAYERS) -> Path:
+    """Write the graph of ``weights`` (the pretrained ones unless given; 8-bit unless ``quantize``
+    is false) and the vocabulary beside it. Set-up exports the layers below the tuned ones
+    (:data:`GRAPH_LAYERS`); training exports the whole tuned model (:mod:`bot.rasa_components`)."""
     import onnx
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
     folder = model_dir()
-    model = MiniLM.load(folder)
+    weights = MiniLM.load(folder).weights if weights is None else weights
     output.parent.mkdir(parents=True, exist_ok=True)
     (output.parent / "vocab.txt").write_bytes((folder / "vocab.txt").read_bytes())
-    save_layers(output.parent / TOP_LAYERS_FILE, initial_layers(model.weights))
     float_path = output.with_name("model-float.onnx")
-    onnx.save(build_graph(model.weights), str(float_path))
+    onnx.save(build_graph(weights, pooled), str(float_path))
     if not quantize:
         return float_path.replace(output)
     # One scale per output column (per_channel): with one scale per matrix the vectors moved
@@ -142,7 +139,6 @@ class OnnxMiniLM:
         options = onnxruntime.SessionOptions()
         options.intra_op_num_threads = 1  # one core per message; other messages use the other
         options.inter_op_num_threads = 1
-        self.path = path
         self.session = onnxruntime.InferenceSession(str(path), options,
                                                     providers=["CPUExecutionProvider"])
         vocab = (path.parent / "vocab.txt").read_text(encoding="utf-8").splitlines()
@@ -153,10 +149,6 @@ class OnnxMiniLM:
             "input_ids": ids, "positions": np.arange(ids.shape[1], dtype=np.int64),
             "mask_bias": ((1.0 - mask) * -1e9)[:, None, None, :]})
         return hidden
-
-    def pretrained_top_layers(self) -> List[Weights]:
-        """The pretrained layers above the graph, written beside it by :func:`export`."""
-        return load_layers(self.path.parent / TOP_LAYERS_FILE)
 
     def token_states(self, texts: Iterable[str]) -> List[np.ndarray]:
         """Each text's token states [tokens, 384 × each layer the graph gives]."""

@@ -12,7 +12,6 @@ by hand; ``tests/nlp/test_top_layers.py`` checks them against finite differences
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any, Callable, Dict, List, Optional, Sequence
 
 import numpy as np
@@ -42,22 +41,13 @@ def initial_layers(weights: Weights) -> List[Weights]:
     return [layer_weights(weights, i) for i in range(FROZEN_LAYERS, LAYERS)]
 
 
-def save_layers(path: Path, layers: Sequence[Weights]) -> None:
-    """Write layers to an ``.npz`` file (arrays named "<layer>/<name>")."""
-    np.savez(path, **{f"{i}/{name}": array for i, w in enumerate(layers)
+def with_layers(weights: Weights, top: Sequence[Weights]) -> Weights:
+    """The model's weights with its top layers replaced by ``top`` (as :func:`fine_tune` gives)."""
+    tuned = dict(weights)
+    for offset, w in enumerate(top):
+        tuned.update({f"encoder.layer.{FROZEN_LAYERS + offset}.{name}": array
                       for name, array in w.items()})
-
-
-def load_layers(path: Path) -> List[Weights]:
-    """The layers :func:`save_layers` wrote."""
-    if not path.exists():
-        raise RuntimeError(f"{path} is missing: run `make setup` (it exports the sentence model).")
-    layers: Dict[int, Weights] = {}
-    with np.load(path) as arrays:
-        for key in arrays.files:
-            index, name = key.split("/", 1)
-            layers.setdefault(int(index), {})[name] = arrays[key]
-    return [layers[i] for i in sorted(layers)]
+    return tuned
 
 
 def run_layers(layers: Sequence[Weights], x: np.ndarray,
