@@ -36,7 +36,7 @@ MAX_TOKENS = 128
 # words themselves. Each is scaled to unit length. With both, the intent classifier's 5-fold
 # cross-validation rose by 0.005 over 25 paired splits (bot/bench/tuning.md, eighth round); they
 # come out of one forward pass, so the second costs nothing.
-SENTENCE_LAYERS = (6, 3)
+SENTENCE_LAYERS = (LAYERS, 3)
 _DTYPES = {"F32": np.float32, "I64": np.int64}
 
 
@@ -180,7 +180,7 @@ class MiniLM:
              + w["embeddings.token_type_embeddings.weight"][0])
         x = _layer_norm(x, w["embeddings.LayerNorm.weight"], w["embeddings.LayerNorm.bias"])
         blocked = (1.0 - mask)[:, None, None, :] * -1e9
-        for layer in range(LAYERS):
+        for layer in range(max(layers)):  # no further than the deepest layer asked for
             p = f"encoder.layer.{layer}."
             heads = [self._linear(x, p + f"attention.self.{k}").reshape(
                 batch, length, HEADS, -1).transpose(0, 2, 1, 3)
