@@ -15,6 +15,7 @@ from bot.evaluation import HELDOUT_FILE, load_examples, score_model
 ROOT = Path(__file__).resolve().parents[2]
 RASA = str(Path(sys.executable).parent / "rasa")
 MIN_ACCURACY = 0.90
+CORE_FILE = ROOT / "tests" / "data" / "core_questions.yml"
 TOPIC_INTENTS = ["ask_what_is", "ask_how_found", "ask_serious", "ask_causes", "ask_osteoarthritis",
                  "ask_injury", "ask_symptoms", "ask_treatment", "ask_duration", "ask_sources"]
 
@@ -46,6 +47,14 @@ def test_heldout_intent_accuracy(trained_model: Path) -> None:
     score = score_model(trained_model, ROOT / HELDOUT_FILE)
     misses = "\n".join(f"  {t!r}: expected {e}, got {p}" for t, e, p in score.misses)
     assert score.accuracy >= MIN_ACCURACY, f"accuracy {score.accuracy:.3f}; misses:\n{misses}"
+
+
+@pytest.mark.slow
+def test_core_questions_are_all_answered(trained_model: Path) -> None:
+    """No accuracy gain elsewhere may cost one of the plainest questions ("what are the symptoms")."""
+    score = score_model(trained_model, CORE_FILE)
+    assert score.total >= 20
+    assert list(score.misses) == []
 
 
 @pytest.mark.slow
