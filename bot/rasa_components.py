@@ -19,8 +19,9 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Dict, List, Text
+from typing import TYPE_CHECKING, Any, Dict, List, Optional, Text
 
 import numpy as np
 
@@ -53,6 +54,8 @@ from bot.safety import RED_FLAG_ENTITY, find_red_flag
 
 if TYPE_CHECKING:
     from bot.nlp.minilm_onnx import OnnxMiniLM
+
+logger = logging.getLogger(__name__)
 
 __all__ = ["EntityIdNormalizer", "NoKnownWordFallback", "RedFlagGuard", "RED_FLAG_ENTITY",
            "SentenceEmbeddingFeaturizer"]
@@ -158,26 +161,32 @@ class RedFlagGuard(_UntrainedComponent):
         return messages
 
 
-@DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.MESSAGE_FEATURIZER], is_trainable=False)
+@DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.MESSAGE_FEATURIZER], is_trainable=True)
 class SentenceEmbeddingFeaturizer(DenseFeaturizer, GraphComponent):
     """What all-MiniLM-L6-v2 makes of each message's text (its last and third layers' states,
     pooled: :data:`bot.nlp.minilm.SENTENCE_LAYERS`), as a sentence feature.
 
-    Only a sentence feature is added: the model's word pieces are not the tokenizer's tokens, so
-    there is no per-token sequence feature to line up with the others.
+    Training fine-tunes the model's top layers on the intent examples (:mod:`bot.nlp.top_layers`,
+    settings under ``fine_tune`` in config.yml), starting from the states of the graph that set-up
+    exported (``model``), then exports the tuned model with 8-bit weights into the trained model's
+    storage; a loaded model runs that graph only. Only a sentence feature is added: the model's
+    word pieces are not the tokenizer's tokens, so there is no per-token sequence feature to line
+    up with the others.
     """
 
-    # One encoder per model file and process, loaded when the component is made (at model load,
-    # before the server says it is ready, so the first patient does not wait for it): a server
-    # whose pipeline does not use this component never loads onnxruntime or the weights.
-    _encoders: Dict[str, "OnnxMiniLM"] = {}
+    _GRAPH = "model-int8.onnx"
 
     @staticmethod
     def get_default_config() -> Dict[Text, Any]:
         # weight: the embedding has unit length, word counts are whole numbers; a linear classifier
         # with its default regularisation underuses the embedding unless it is scaled up.
         return {**DenseFeaturizer.get_default_config(), "model": "build/minilm/model-int8.onnx",
-                "weight": 1.0}
+                "weight": 1.0, "fine_tune": {}}
+
+    def __init__(self, name: Text, config: Dict[Text, Any], model_storage: ModelStorage,
+                 resource: Resource, encoder: Optional["OnnxMiniLM"] = None) -> None:
+        super().__init__(name, config)
+        self._model_storage, self._resource, self._encoder = model_storage, resource, encoder
 
     @classmethod
     def create(
@@ -187,26 +196,76 @@ class SentenceEmbeddingFeaturizer(DenseFeaturizer, GraphComponent):
         resource: Resource,
         execution_context: ExecutionContext,
     ) -> GraphComponent:
-        component = cls(execution_context.node_name, config)
-        component._encoder()
-        return component
+        return cls(execution_context.node_name, config, model_storage, resource)
+
+    @classmethod
+    def load(
+        cls,
+        config: Dict[Text, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+        **kwargs: Any,
+    ) -> GraphComponent:
+        # Loaded with the model, before the server says it is ready, so the first patient does
+        # not wait for it; onnxruntime reads the whole file here.
+        from bot.nlp.minilm_onnx import OnnxMiniLM
+
+        with model_storage.read_from(resource) as folder:
+            encoder = OnnxMiniLM(folder / cls._GRAPH)
+        return cls(execution_context.node_name, config, model_storage, resource, encoder)
+
+    @classmethod
+    def fingerprint_addon(cls, config: Dict[Text, Any]) -> Optional[str]:
+        """What Rasa's training cache must also compare: the code that trains and exports, and the
+        graph it starts from (a change to either makes a cached result stale)."""
+        import hashlib
+
+        from bot.nlp import minilm, minilm_onnx, top_layers
+
+        digest = hashlib.sha256()
+        for path in (minilm.__file__, minilm_onnx.__file__, top_layers.__file__, __file__,
+                     config["model"]):
+            digest.update(Path(path).read_bytes() if Path(path).exists() else b"missing")
+        return digest.hexdigest()
 
     @classmethod
     def validate_config(cls, config: Dict[Text, Any]) -> None:
+        from bot.nlp.top_layers import TuningSettings
+
         if not isinstance(config.get("weight"), (int, float)) or config["weight"] <= 0:
             raise ValueError(f"SentenceEmbeddingFeaturizer: weight must be a positive number, "
                              f"not {config.get('weight')!r}")
+        known = set(TuningSettings.__dataclass_fields__)
+        unknown = set(config.get("fine_tune") or {}) - known
+        if unknown:
+            raise ValueError(f"SentenceEmbeddingFeaturizer: fine_tune has no setting "
+                             f"{', '.join(sorted(unknown))}; known: {', '.join(sorted(known))}")
 
-    def _encoder(self) -> "OnnxMiniLM":
-        path = self._config["model"]
-        if path not in self._encoders:
-            from bot.nlp.minilm_onnx import OnnxMiniLM
+    def train(self, training_data: TrainingData) -> Resource:
+        """Fine-tune the top layers on the intent examples; keep the tuned graph with the model."""
+        from bot.nlp.minilm import DIMENSIONS, SENTENCE_LAYERS, MiniLM
+        from bot.nlp.minilm_onnx import OnnxMiniLM, export
+        from bot.nlp.top_layers import TuningSettings, fine_tune, initial_layers, with_layers
 
-            self._encoders[path] = OnnxMiniLM(Path(path))
-        return self._encoders[path]
+        examples = [m for m in training_data.intent_examples if m.get(TEXT)]
+        below = OnnxMiniLM(Path(self._config["model"])).token_states(
+            [m.get(TEXT) for m in examples])
+        weights = MiniLM.load().weights
+        settings = TuningSettings(**(self._config["fine_tune"] or {}))
+        top = fine_tune(
+            initial_layers(weights), [s[:, :DIMENSIONS] for s in below],
+            [m.get(INTENT) for m in examples], settings, progress=lambda epoch, loss: logger.info(
+                f"Fine-tuning the sentence model: epoch {epoch}/{settings.epochs}, loss {loss:.3f}"))
+        with self._model_storage.write_to(self._resource) as folder:
+            export(folder / self._GRAPH, weights=with_layers(weights, top), pooled=SENTENCE_LAYERS)
+        return self._resource
 
     def _embed(self, texts: List[str]) -> np.ndarray:
-        return self._encoder().encode(texts) * self._config["weight"]
+        if self._encoder is None:
+            raise RuntimeError("SentenceEmbeddingFeaturizer has no trained model: train one "
+                               "(`make train`) and load it.")
+        return self._encoder.encode(texts) * self._config["weight"]
 
     def process(self, messages: List[Message]) -> List[Message]:
         texts = [m for m in messages if m.get(TEXT)]

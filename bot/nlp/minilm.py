@@ -19,7 +19,7 @@ import struct
 import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Dict, Iterable, List, Sequence
+from typing import Any, Callable, Dict, Iterable, List, Sequence
 
 import numpy as np
 from scipy.special import erf
@@ -37,6 +37,11 @@ MAX_TOKENS = 128
 # cross-validation rose by 0.005 over 25 paired splits (bot/bench/tuning.md, eighth round); they
 # come out of one forward pass, so the second costs nothing.
 SENTENCE_LAYERS = (LAYERS, 3)
+# The layers below this many are the same for every trained model; the ones above are fine-tuned
+# on the intents (:mod:`bot.nlp.top_layers`). The exported graph stops at this layer, and gives its
+# states beside the third layer's: ``GRAPH_LAYERS``.
+FROZEN_LAYERS = 4
+GRAPH_LAYERS = (FROZEN_LAYERS, 3)
 _DTYPES = {"F32": np.float32, "I64": np.int64}
 
 
@@ -122,36 +127,106 @@ def _is_punctuation(char: str) -> bool:
 HiddenStates = Callable[[np.ndarray, np.ndarray], np.ndarray]
 
 
-def encode_texts(tokenizer: WordPiece, hidden_states: HiddenStates, texts: Iterable[str],
-                 batch_size: int = 64) -> np.ndarray:
-    """One vector per text, in order: for each layer that ``hidden_states`` gives, the mean of its
-    states over the text's tokens, scaled to unit length. Texts of similar length run together;
+def token_states(tokenizer: WordPiece, hidden_states: HiddenStates, texts: Iterable[str],
+                 batch_size: int = 64) -> List[np.ndarray]:
+    """Each text's token states [tokens, width], in order. Texts of similar length run together;
     ``hidden_states(ids, mask)`` runs the network on a padded batch (ids [batch, tokens], mask 1.0
-    for a token, 0.0 for padding) and gives the layers' states end to end [batch, tokens,
-    layers × 384]."""
+    for a token, 0.0 for padding) and gives its states [batch, tokens, width]."""
     tokens = [tokenizer.encode(text) for text in texts]
     order = sorted(range(len(tokens)), key=lambda i: len(tokens[i]))
-    out = np.zeros((len(tokens), DIMENSIONS), np.float32)  # widened once the layers are known
+    out: List[np.ndarray] = [np.empty(0)] * len(tokens)
     for start in range(0, len(order), batch_size):
         rows = order[start:start + batch_size]
-        length = max(len(tokens[i]) for i in rows)
-        ids = np.zeros((len(rows), length), np.int64)
-        mask = np.zeros((len(rows), length), np.float32)
+        ids, mask = pad([tokens[i] for i in rows])
+        states = hidden_states(ids, mask)
         for row, i in enumerate(rows):
-            ids[row, :len(tokens[i])], mask[row, :len(tokens[i])] = tokens[i], 1.0
-        pooled = (hidden_states(ids, mask) * mask[..., None]).sum(1) / mask.sum(1, keepdims=True)
-        pooled = pooled.reshape(len(rows), -1, DIMENSIONS)
-        pooled /= np.linalg.norm(pooled, axis=2, keepdims=True)
-        if start == 0:
-            out = np.zeros((len(tokens), pooled.shape[1] * DIMENSIONS), np.float32)
-        out[rows] = pooled.reshape(len(rows), -1)
+            out[i] = states[row, :len(tokens[i])]
     return out
 
 
-def _layer_norm(x: np.ndarray, weight: np.ndarray, bias: np.ndarray) -> np.ndarray:
-    mean = x.mean(-1, keepdims=True)
-    var = ((x - mean) ** 2).mean(-1, keepdims=True)
-    return (x - mean) / np.sqrt(var + EPSILON) * weight + bias
+def pad(sequences: Sequence[Sequence[int]]) -> "tuple[np.ndarray, np.ndarray]":
+    """Token id lists as one batch: ids [batch, longest] (0 after the end) and its mask."""
+    length = max(len(s) for s in sequences)
+    ids = np.zeros((len(sequences), length), np.int64)
+    mask = np.zeros((len(sequences), length), np.float32)
+    for row, sequence in enumerate(sequences):
+        ids[row, :len(sequence)], mask[row, :len(sequence)] = sequence, 1.0
+    return ids, mask
+
+
+def pool(states: np.ndarray) -> np.ndarray:
+    """One text's token states [tokens, layers × 384] as one vector: for each layer, the mean over
+    the tokens scaled to unit length."""
+    means = states.mean(0).reshape(-1, DIMENSIONS)
+    return (means / np.linalg.norm(means, axis=1, keepdims=True)).reshape(-1)
+
+
+def encode_texts(tokenizer: WordPiece, hidden_states: HiddenStates, texts: Iterable[str],
+                 batch_size: int = 64) -> np.ndarray:
+    """One vector per text, in order: for each layer that ``hidden_states`` gives end to end
+    [batch, tokens, layers × 384], the mean of its states over the text's tokens, scaled to unit
+    length (:func:`token_states`, :func:`pool`)."""
+    return np.array([pool(s) for s in token_states(tokenizer, hidden_states, texts, batch_size)],
+                    np.float32)
+
+
+Weights = Dict[str, np.ndarray]
+_GELU_SCALE = np.float32(np.sqrt(2.0))
+
+
+def layer_weights(weights: Weights, layer: int) -> Weights:
+    """One encoder layer's arrays (layer 0 is the first), named without the layer's prefix."""
+    prefix = f"encoder.layer.{layer}."
+    return {name[len(prefix):]: array for name, array in weights.items()
+            if name.startswith(prefix)}
+
+
+def linear(x: np.ndarray, w: Weights, name: str) -> np.ndarray:
+    return x @ w[name + ".weight"].T + w[name + ".bias"]
+
+
+def layer_norm(x: np.ndarray, weight: np.ndarray,
+               bias: np.ndarray) -> "tuple[np.ndarray, tuple[np.ndarray, np.ndarray]]":
+    """Layer normalisation, and what its gradient needs (the normalised input, 1 / deviation)."""
+    centred = x - x.mean(-1, keepdims=True)
+    inverse = 1.0 / np.sqrt((centred ** 2).mean(-1, keepdims=True) + EPSILON)
+    normal = centred * inverse
+    return normal * weight + bias, (normal, inverse)
+
+
+def split_heads(x: np.ndarray) -> np.ndarray:
+    """[batch, tokens, 384] -> [batch, heads, tokens, 32]."""
+    batch, length, _ = x.shape
+    return x.reshape(batch, length, HEADS, -1).transpose(0, 2, 1, 3)
+
+
+def merge_heads(x: np.ndarray) -> np.ndarray:
+    """[batch, heads, tokens, 32] -> [batch, tokens, 384]."""
+    batch, _, length, _ = x.shape
+    return x.transpose(0, 2, 1, 3).reshape(batch, length, -1)
+
+
+def layer_forward(x: np.ndarray, blocked: np.ndarray,
+                  w: Weights) -> "tuple[np.ndarray, Dict[str, Any]]":
+    """One BERT encoder layer on states ``x`` [batch, tokens, 384]; ``blocked`` is -1e9 for the
+    padding [batch, 1, 1, tokens]. Returns the new states and the intermediate values that
+    :func:`bot.nlp.top_layers.layer_backward` needs."""
+    query, key, value = (split_heads(linear(x, w, f"attention.self.{k}"))
+                         for k in ("query", "key", "value"))
+    scores = query @ key.transpose(0, 1, 3, 2) / np.sqrt(query.shape[-1]) + blocked
+    scores = np.exp(scores - scores.max(-1, keepdims=True))
+    scores /= scores.sum(-1, keepdims=True)
+    context = merge_heads(scores @ value)
+    middle, norm1 = layer_norm(x + linear(context, w, "attention.output.dense"),
+                               w["attention.output.LayerNorm.weight"],
+                               w["attention.output.LayerNorm.bias"])
+    hidden = linear(middle, w, "intermediate.dense")
+    gelu = 0.5 * hidden * (1.0 + erf(hidden / _GELU_SCALE))
+    out, norm2 = layer_norm(middle + linear(gelu, w, "output.dense"),
+                            w["output.LayerNorm.weight"], w["output.LayerNorm.bias"])
+    return out, {"x": x, "query": query, "key": key, "value": value, "scores": scores,
+                 "context": context, "middle": middle, "hidden": hidden, "gelu": gelu,
+                 "norm1": norm1, "norm2": norm2}
 
 
 @dataclass
@@ -167,36 +242,17 @@ class MiniLM:
         vocab = (folder / "vocab.txt").read_text(encoding="utf-8").splitlines()
         return cls(read_safetensors(folder / "model.safetensors"), WordPiece(vocab))
 
-    def _linear(self, x: np.ndarray, name: str) -> np.ndarray:
-        return x @ self.weights[name + ".weight"].T + self.weights[name + ".bias"]
-
     def _hidden_states(self, ids: np.ndarray, mask: np.ndarray,
                        layers: Sequence[int]) -> np.ndarray:
         w = self.weights
         kept: Dict[int, np.ndarray] = {}
-        batch, length = ids.shape
         x = (w["embeddings.word_embeddings.weight"][ids]
-             + w["embeddings.position_embeddings.weight"][:length]
+             + w["embeddings.position_embeddings.weight"][:ids.shape[1]]
              + w["embeddings.token_type_embeddings.weight"][0])
-        x = _layer_norm(x, w["embeddings.LayerNorm.weight"], w["embeddings.LayerNorm.bias"])
+        x, _ = layer_norm(x, w["embeddings.LayerNorm.weight"], w["embeddings.LayerNorm.bias"])
         blocked = (1.0 - mask)[:, None, None, :] * -1e9
-        for layer in range(max(layers)):  # no further than the deepest layer asked for
-            p = f"encoder.layer.{layer}."
-            heads = [self._linear(x, p + f"attention.self.{k}").reshape(
-                batch, length, HEADS, -1).transpose(0, 2, 1, 3)
-                for k in ("query", "key", "value")]
-            query, key, value = heads
-            scores = query @ key.transpose(0, 1, 3, 2) / np.sqrt(query.shape[-1]) + blocked
-            scores = np.exp(scores - scores.max(-1, keepdims=True))
-            scores /= scores.sum(-1, keepdims=True)
-            context = (scores @ value).transpose(0, 2, 1, 3).reshape(batch, length, -1)
-            x = _layer_norm(x + self._linear(context, p + "attention.output.dense"),
-                            w[p + "attention.output.LayerNorm.weight"],
-                            w[p + "attention.output.LayerNorm.bias"])
-            hidden = self._linear(x, p + "intermediate.dense")
-            hidden = 0.5 * hidden * (1.0 + erf(hidden / np.sqrt(2.0)))
-            x = _layer_norm(x + self._linear(hidden, p + "output.dense"),
-                            w[p + "output.LayerNorm.weight"], w[p + "output.LayerNorm.bias"])
+        for layer in range(max(layers)):
+            x, _ = layer_forward(x, blocked, layer_weights(w, layer))
             kept[layer + 1] = x
         return np.concatenate([kept[n] for n in layers], axis=-1)
 

@@ -16,8 +16,8 @@ from typing import TYPE_CHECKING, Dict, Iterable, List, Optional, Sequence
 
 import numpy as np
 
-from bot.nlp.minilm import (DIMENSIONS, EPSILON, HEADS, SENTENCE_LAYERS, MiniLM, WordPiece,
-                            encode_texts, model_dir)
+from bot.nlp.minilm import (DIMENSIONS, Weights, EPSILON, GRAPH_LAYERS, HEADS, MiniLM, WordPiece,
+                            encode_texts, model_dir, token_states)
 
 if TYPE_CHECKING:
     import onnx
@@ -28,7 +28,7 @@ HEAD_LAYOUT = (("query", [0, 2, 1, 3]), ("key", [0, 2, 3, 1]), ("value", [0, 2, 
 
 
 def build_graph(weights: Dict[str, np.ndarray],
-                pooled: Sequence[int] = SENTENCE_LAYERS) -> "onnx.ModelProto":
+                pooled: Sequence[int] = GRAPH_LAYERS) -> "onnx.ModelProto":
     """The encoder up to the deepest of the ``pooled`` layers: inputs ``input_ids`` [batch, tokens]
     and ``mask_bias`` [batch, 1, 1, tokens] (0 for a token, -1e9 for padding); output ``hidden``,
     the ``pooled`` layers' states end to end [batch, tokens, len(pooled) × 384]."""
@@ -104,17 +104,20 @@ def build_graph(weights: Dict[str, np.ndarray],
     return helper.make_model(graph, opset_imports=[helper.make_opsetid("", OPSET)])
 
 
-def export(output: Path = DEFAULT_OUTPUT, quantize: bool = True) -> Path:
-    """Write the graph (8-bit weights unless ``quantize`` is false) and the vocabulary beside it."""
+def export(output: Path = DEFAULT_OUTPUT, quantize: bool = True,
+           weights: Optional[Weights] = None, pooled: Sequence[int] = GRAPH_LAYERS) -> Path:
+    """Write the graph of ``weights`` (the pretrained ones unless given; 8-bit unless ``quantize``
+    is false) and the vocabulary beside it. Set-up exports the layers below the tuned ones
+    (:data:`GRAPH_LAYERS`); training exports the whole tuned model (:mod:`bot.rasa_components`)."""
     import onnx
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
     folder = model_dir()
-    model = MiniLM.load(folder)
+    weights = MiniLM.load(folder).weights if weights is None else weights
     output.parent.mkdir(parents=True, exist_ok=True)
     (output.parent / "vocab.txt").write_bytes((folder / "vocab.txt").read_bytes())
     float_path = output.with_name("model-float.onnx")
-    onnx.save(build_graph(model.weights), str(float_path))
+    onnx.save(build_graph(weights, pooled), str(float_path))
     if not quantize:
         return float_path.replace(output)
     # One scale per output column (per_channel): with one scale per matrix the vectors moved
@@ -141,16 +144,20 @@ class OnnxMiniLM:
         vocab = (path.parent / "vocab.txt").read_text(encoding="utf-8").splitlines()
         self.tokenizer = WordPiece(vocab)
 
-    def _hidden_states(self, ids: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    def hidden_states(self, ids: np.ndarray, mask: np.ndarray) -> np.ndarray:
         [hidden] = self.session.run(None, {
             "input_ids": ids, "positions": np.arange(ids.shape[1], dtype=np.int64),
             "mask_bias": ((1.0 - mask) * -1e9)[:, None, None, :]})
         return hidden
 
+    def token_states(self, texts: Iterable[str]) -> List[np.ndarray]:
+        """Each text's token states [tokens, 384 × each layer the graph gives]."""
+        return token_states(self.tokenizer, self.hidden_states, texts)
+
     def encode(self, texts: Iterable[str], batch_size: int = 64) -> np.ndarray:
         """One vector per text, in order: the pooled states of the layers the graph was built
-        with, :data:`bot.nlp.minilm.SENTENCE_LAYERS` by default (:func:`encode_texts`)."""
-        return encode_texts(self.tokenizer, self._hidden_states, texts, batch_size)
+        with, :data:`bot.nlp.minilm.GRAPH_LAYERS` by default (:func:`encode_texts`)."""
+        return encode_texts(self.tokenizer, self.hidden_states, texts, batch_size)
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:

@@ -2,17 +2,23 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any, Dict, List
 
 import numpy as np
 import pytest
 import scipy.sparse
+from rasa.engine.graph import ExecutionContext, GraphSchema
+from rasa.engine.storage.local_model_storage import LocalModelStorage
+from rasa.engine.storage.resource import Resource
 from rasa.nlu.constants import SPACY_DOCS
 from rasa.shared.nlu.constants import FEATURE_TYPE_SENTENCE
 from rasa.shared.nlu.training_data.features import Features
 from rasa.shared.nlu.training_data.message import Message
+from rasa.shared.nlu.training_data.training_data import TrainingData
 
 from bot.nlp.build import build_pipeline
+from bot.nlp.minilm import MiniLM
 from bot.rasa_components import (EntityIdNormalizer, NoKnownWordFallback, RedFlagGuard,
                                  SentenceEmbeddingFeaturizer)
 
@@ -62,12 +68,39 @@ def test_entity_values_become_pattern_ids() -> None:
     assert [e["value"] for e in msg.get("entities")] == ["knee", "acl_tear", "x"]
 
 
-def test_the_sentence_embedding_is_one_scaled_sentence_feature_per_text() -> None:
-    featurizer = SentenceEmbeddingFeaturizer(
-        "embeddings", {**SentenceEmbeddingFeaturizer.get_default_config(), "weight": 10.0})
+def featurizer(tmp_path: Path, constructor: str = "create",
+               **config: Any) -> SentenceEmbeddingFeaturizer:
+    """The featurizer as Rasa's graph makes it: before training, or loaded from its storage."""
+    return getattr(SentenceEmbeddingFeaturizer, constructor)(
+        {**SentenceEmbeddingFeaturizer.get_default_config(), "weight": 10.0, **config},
+        LocalModelStorage(tmp_path), Resource("embeddings"),
+        ExecutionContext(GraphSchema({}), node_name="embeddings"))
+
+
+def sentence_vectors(component: SentenceEmbeddingFeaturizer, texts: List[str]) -> np.ndarray:
+    messages = component.process([Message(data={"text": text}) for text in texts])
+    return np.vstack([m.get_dense_features("text")[1].features for m in messages])
+
+
+EXAMPLES = {"ask_duration": ["how long does it last", "when will it go away",
+                             "how many months until it heals"],
+            "ask_serious": ["is it serious", "should i be worried", "is it dangerous"]}
+
+
+def trained(tmp_path: Path, epochs: int) -> SentenceEmbeddingFeaturizer:
+    """Trained on six examples (and a story's text, which has no intent), then loaded."""
+    data = TrainingData([Message(data={"text": text, "intent": intent})
+                         for intent, texts in EXAMPLES.items() for text in texts]
+                        + [Message(data={"text": "a story's text"})])
+    tmp_path.mkdir(parents=True, exist_ok=True)
+    featurizer(tmp_path, fine_tune={"epochs": epochs}).train(data)
+    return featurizer(tmp_path, "load", fine_tune={"epochs": epochs})
+
+
+def test_the_sentence_embedding_is_one_scaled_sentence_feature_per_text(tmp_path: Path) -> None:
     texts = [Message(data={"text": "is it serious"}), Message(data={"text": "hi"})]
     empty = Message()
-    featurizer.process([*texts, empty])
+    trained(tmp_path, epochs=1).process([*texts, empty])
     for msg in texts:
         sequence, sentence = msg.get_dense_features("text")
         # Two pooled layers (bot.nlp.minilm.SENTENCE_LAYERS), each of unit length, times 10.
@@ -78,11 +111,35 @@ def test_the_sentence_embedding_is_one_scaled_sentence_feature_per_text() -> Non
     assert not empty.features
 
 
-@pytest.mark.parametrize("weight", [0, -1, "10", None])
-def test_the_sentence_embedding_refuses_a_weight_that_is_not_a_positive_number(weight: Any) -> None:
-    with pytest.raises(ValueError, match="weight must be a positive number"):
-        SentenceEmbeddingFeaturizer(
-            "embeddings", {**SentenceEmbeddingFeaturizer.get_default_config(), "weight": weight})
+def test_training_tunes_the_top_layers_into_the_graph_the_loaded_model_runs(
+        tmp_path: Path) -> None:
+    probe = ["how long will this take to heal", "is this something bad", "hi"]
+    pretrained = sentence_vectors(trained(tmp_path / "0", epochs=0), probe) / 10
+    # No training step: the model's own sentence vectors (8-bit, so close, not equal).
+    reference = MiniLM.load().encode(probe)
+    assert ((pretrained[:, :384] * reference[:, :384]).sum(axis=1) > 0.97).all()
+    tuned = sentence_vectors(trained(tmp_path / "3", epochs=3), probe) / 10
+    # The top layers moved, so the last layer's half changed; the third layer's did not.
+    assert ((tuned[:, :384] * pretrained[:, :384]).sum(axis=1) < 0.99).any()
+    assert np.allclose(tuned[:, 384:], pretrained[:, 384:], atol=0.02)
+
+
+def test_an_untrained_sentence_embedding_says_to_train(tmp_path: Path) -> None:
+    with pytest.raises(RuntimeError, match="make train"):
+        featurizer(tmp_path).process([Message(data={"text": "hi"})])
+
+
+@pytest.mark.parametrize("config, error", [
+    ({"weight": 0}, "weight must be a positive number"),
+    ({"weight": -1}, "weight must be a positive number"),
+    ({"weight": "10"}, "weight must be a positive number"),
+    ({"weight": None}, "weight must be a positive number"),
+    ({"fine_tune": {"epoch": 3}}, "fine_tune has no setting epoch; known: batch_size, epochs"),
+])
+def test_the_sentence_embedding_refuses_a_bad_setting(tmp_path: Path, config: Dict[str, Any],
+                                                       error: str) -> None:
+    with pytest.raises(ValueError, match=error):
+        featurizer(tmp_path, **config)
 
 
 def counted(text: str, known_words: int, intent: str, confidence: float) -> Message:

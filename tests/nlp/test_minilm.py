@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from bot.nlp.minilm import MiniLM, read_safetensors
+from bot.nlp.minilm import GRAPH_LAYERS, MiniLM, read_safetensors
 from bot.nlp.minilm_onnx import DEFAULT_OUTPUT, OnnxMiniLM, export
 
 
@@ -50,12 +50,15 @@ def test_the_exported_graph_computes_what_the_reference_computes(model: MiniLM,
                                                                  tmp_path: Path) -> None:
     texts = ["my mri report says bone marrow oedema in the medial femoral condyle", "hi",
              "is it serious", "how long does it last"]
-    reference = model.encode(texts)
-    assert reference.shape == (4, 2 * 384)  # the last layer's mean, then the third layer's
-    for part in (reference[:, :384], reference[:, 384:]):
+    sentence = model.encode(texts)
+    assert sentence.shape == (4, 2 * 384)  # the last layer's mean, then the third layer's
+    for part in (sentence[:, :384], sentence[:, 384:]):
         assert np.allclose(np.linalg.norm(part, axis=1), 1.0, atol=1e-5)
+    assert np.allclose(sentence[:, :384], model.encode(texts, layers=(6,)), atol=1e-6)
+    # The graph stops below the tuned top layers: layer 4's states, then the third layer's.
+    reference = model.encode(texts, layers=GRAPH_LAYERS)
     assert not np.allclose(reference[:, :384], reference[:, 384:], atol=0.1)
-    assert np.allclose(reference[:, :384], model.encode(texts, layers=(6,)), atol=1e-6)
+    assert np.allclose(reference[:, 384:], sentence[:, 384:], atol=1e-6)
     full = OnnxMiniLM(export(tmp_path / "float" / "model.onnx", quantize=False)).encode(texts)
     assert np.allclose(full, reference, atol=1e-4)
     # The 8-bit file that make setup exports, which the server runs: close, not equal.
