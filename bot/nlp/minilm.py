@@ -182,7 +182,10 @@ def layer_weights(weights: Weights, layer: int) -> Weights:
 
 
 def linear(x: np.ndarray, w: Weights, name: str) -> np.ndarray:
-    return x @ w[name + ".weight"].T + w[name + ".bias"]
+    """``x @ weight.T + bias`` over the last axis, as one matrix product (NumPy would run one per
+    text of a [batch, tokens, width] array: training was twice as slow)."""
+    flat = x.reshape(-1, x.shape[-1]) @ w[name + ".weight"].T + w[name + ".bias"]
+    return flat.reshape(*x.shape[:-1], -1)
 
 
 def layer_norm(x: np.ndarray, weight: np.ndarray,

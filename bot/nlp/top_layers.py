@@ -85,7 +85,8 @@ def layer_backward(grad: np.ndarray, cache: Cache, w: Weights) -> "tuple[np.ndar
         grads[name + ".weight"] = (d_out.reshape(-1, d_out.shape[-1]).T
                                    @ x.reshape(-1, x.shape[-1]))
         grads[name + ".bias"] = d_out.sum((0, 1))
-        return d_out @ w[name + ".weight"]
+        flat = d_out.reshape(-1, d_out.shape[-1]) @ w[name + ".weight"]
+        return flat.reshape(*d_out.shape[:-1], -1)
 
     d_sum, grads["output.LayerNorm.weight"], grads["output.LayerNorm.bias"] = (
         _layer_norm_backward(grad, cache["norm2"], w["output.LayerNorm.weight"]))
@@ -162,6 +163,19 @@ def _batch(states: Sequence[np.ndarray], rows: np.ndarray) -> "tuple[np.ndarray,
     return x, mask
 
 
+def batches_of_like_length(lengths: Sequence[int], batch_size: int,
+                           rng: np.random.Generator, pool: int = 8) -> List[np.ndarray]:
+    """One epoch's batches, in random order. Each batch holds texts of about the same length from
+    ``pool`` batches' worth of shuffled texts, so little of each batch is padding (random
+    batches of 16 were 41% padding; the time per epoch follows the padded size)."""
+    order = rng.permutation(len(lengths))
+    batches = []
+    for begin in range(0, len(order), batch_size * pool):
+        chunk = sorted(order[begin:begin + batch_size * pool], key=lambda i: lengths[i])
+        batches += [np.array(chunk[i:i + batch_size]) for i in range(0, len(chunk), batch_size)]
+    return [batches[i] for i in rng.permutation(len(batches))]
+
+
 def sentence_vectors(layers: Sequence[Weights], states: Sequence[np.ndarray],
                      batch_size: int = 64) -> np.ndarray:
     """The pooled unit vector [texts, 384] of each text's states below ``layers``."""
@@ -178,11 +192,13 @@ def _adamw_step(layers: List[Weights], grads: List[Weights], moments: List[Dict[
     for w, g, m in zip(layers, grads, moments):
         for name, grad in g.items():
             first, second = m.setdefault(name, (np.zeros_like(grad), np.zeros_like(grad)))
-            first[:] = beta1 * first + (1 - beta1) * grad
-            second[:] = beta2 * second + (1 - beta2) * grad * grad
+            first *= beta1
+            first += (1 - beta1) * grad
+            second *= beta2
+            second += (1 - beta2) * grad * grad
             w[name] *= 1.0 - rate * settings.weight_decay
-            w[name] -= (rate * (first / (1 - beta1 ** step))
-                        / (np.sqrt(second / (1 - beta2 ** step)) + 1e-8))
+            w[name] -= (rate / (1 - beta1 ** step)) * first / (
+                np.sqrt(second / (1 - beta2 ** step)) + 1e-8)
 
 
 def fine_tune(start: Sequence[Weights], states: Sequence[np.ndarray], labels: Sequence[str],
@@ -203,14 +219,15 @@ def fine_tune(start: Sequence[Weights], states: Sequence[np.ndarray], labels: Se
     targets = np.array([classes[name] for name in labels])
     head = probe_head(sentence_vectors(layers, states), targets, settings.scale, settings.seed)
     rng = np.random.default_rng(settings.seed)
-    batches = -(-len(states) // settings.batch_size)
-    total, warmup = settings.epochs * batches, max(1, settings.epochs * batches // 10)
+    epochs = [batches_of_like_length([len(s) for s in states], settings.batch_size, rng)
+              for _ in range(settings.epochs)]
+    total = sum(len(batches) for batches in epochs)
+    warmup = max(1, total // 10)
     moments: List[Dict[str, Any]] = [{} for _ in range(len(layers) + 1)]
     step = 0
-    for epoch in range(1, settings.epochs + 1):
-        order, losses = rng.permutation(len(states)), []
-        for start_row in range(0, len(order), settings.batch_size):
-            rows = order[start_row:start_row + settings.batch_size]
+    for epoch, batches in enumerate(epochs, start=1):
+        losses = []
+        for rows in batches:
             x, mask = _batch(states, rows)
             out, caches = run_layers(layers, x, mask)
             vectors, pool_cache = pooled(out, mask)

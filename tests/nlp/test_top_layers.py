@@ -9,7 +9,7 @@ import pytest
 
 from bot.nlp.minilm import DIMENSIONS, GRAPH_LAYERS, MiniLM, Weights
 from bot.nlp.minilm_onnx import DEFAULT_OUTPUT, OnnxMiniLM
-from bot.nlp.top_layers import (Head, TuningSettings, fine_tune, head_loss, initial_layers,
+from bot.nlp.top_layers import (Head, TuningSettings, batches_of_like_length, fine_tune, head_loss, initial_layers,
                                 layer_backward, pooled, pooled_backward, probe_head, run_layers,
                                 sentence_vectors, with_layers)
 
@@ -102,6 +102,20 @@ def test_fine_tuning_is_deterministic_and_separates_the_intents(model: MiniLM) -
         return float(similar[:3, :3].mean() + similar[3:, 3:].mean() - 2 * similar[:3, 3:].mean())
 
     assert separation(tuned) > separation(start) + 0.1
+
+
+def test_an_epoch_takes_each_text_once_in_batches_of_like_length() -> None:
+    lengths = list(np.random.default_rng(1).integers(3, 30, size=300))
+    batches = batches_of_like_length(lengths, 16, np.random.default_rng(0))
+    assert sorted(int(i) for batch in batches for i in batch) == list(range(300))
+    assert max(len(batch) for batch in batches) == 16 and len(batches) == 19
+    def padded(batches: List[np.ndarray]) -> int:
+        return sum(len(batch) * max(lengths[i] for i in batch) for batch in batches)
+
+    shuffled = np.random.default_rng(0).permutation(300)
+    assert padded(batches) < 0.8 * padded([shuffled[i:i + 16] for i in range(0, 300, 16)])
+    again = batches_of_like_length(lengths, 16, np.random.default_rng(0))
+    assert all(np.array_equal(a, b) for a, b in zip(batches, again))
 
 
 def model_states(model: MiniLM, texts: List[str]) -> List[np.ndarray]:
