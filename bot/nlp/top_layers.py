@@ -5,8 +5,8 @@ to tell "what causes it" from "after an injury". Its top layers are trained a li
 examples, with a softmax head over the intents on the pooled sentence vector. The head starts where
 a logistic regression on the untuned vectors ends (linear probing, then fine-tuning), so the first
 steps refine the features the classifier already uses instead of chasing a random head; the head is
-thrown away afterwards. A supervised contrastive loss (as in SetFit) did as well on
-cross-validation but pulled "what are the symptoms" to the out_of_scope example "what are the
+thrown away afterwards. A supervised contrastive loss (as in SetFit) gained half as much on
+cross-validation and pulled "what are the symptoms" to the out_of_scope example "what are the
 symptoms of diabetes" (``bot/bench/tuning.md``, ninth and tenth rounds).
 
 Only the layers above :data:`FROZEN_LAYERS` move, so the states below them are computed once per
@@ -32,7 +32,7 @@ Cache = Dict[str, Any]
 @dataclass(frozen=True)
 class TuningSettings:
     """How the top layers are trained (the defaults were chosen on 5-fold cross-validation,
-    ``bot/bench/tuning.md``, ninth round)."""
+    ``bot/bench/tuning.md``, ninth and tenth rounds)."""
 
     epochs: int = 4
     learning_rate: float = 1e-4
@@ -110,7 +110,6 @@ def layer_backward(grad: np.ndarray, cache: Cache, w: Weights) -> "tuple[np.ndar
     return d_x, grads
 
 
-
 def pooled(states: np.ndarray, mask: np.ndarray) -> "tuple[np.ndarray, Cache]":
     """Mean of the states over each text's tokens, scaled to unit length [batch, 384]."""
     count = mask.sum(1, keepdims=True)
@@ -167,7 +166,7 @@ def batches_of_like_length(lengths: Sequence[int], batch_size: int,
                            rng: np.random.Generator, pool: int = 8) -> List[np.ndarray]:
     """One epoch's batches, in random order. Each batch holds texts of about the same length from
     ``pool`` batches' worth of shuffled texts, so little of each batch is padding (random
-    batches of 16 were 41% padding; the time per epoch follows the padded size)."""
+    batches of 16 of the training examples were 41% padding)."""
     order = rng.permutation(len(lengths))
     batches = []
     for begin in range(0, len(order), batch_size * pool):
