@@ -137,21 +137,22 @@ def token_states(tokenizer: WordPiece, hidden_states: HiddenStates, texts: Itera
     out: List[np.ndarray] = [np.empty(0)] * len(tokens)
     for start in range(0, len(order), batch_size):
         rows = order[start:start + batch_size]
-        ids, mask = pad([tokens[i] for i in rows])
+        ids, mask = pad([np.asarray(tokens[i], np.int64) for i in rows])
         states = hidden_states(ids, mask)
         for row, i in enumerate(rows):
             out[i] = states[row, :len(tokens[i])]
     return out
 
 
-def pad(sequences: Sequence[Sequence[int]]) -> "tuple[np.ndarray, np.ndarray]":
-    """Token id lists as one batch: ids [batch, longest] (0 after the end) and its mask."""
+def pad(sequences: Sequence[np.ndarray]) -> "tuple[np.ndarray, np.ndarray]":
+    """Arrays [length, ...] of one type (token ids, token states) as one batch [batch, longest,
+    ...], zeros after each one's end, and its mask [batch, longest]: 1.0 for a token, 0.0 after."""
     length = max(len(s) for s in sequences)
-    ids = np.zeros((len(sequences), length), np.int64)
+    batch = np.zeros((len(sequences), length, *sequences[0].shape[1:]), sequences[0].dtype)
     mask = np.zeros((len(sequences), length), np.float32)
     for row, sequence in enumerate(sequences):
-        ids[row, :len(sequence)], mask[row, :len(sequence)] = sequence, 1.0
-    return ids, mask
+        batch[row, :len(sequence)], mask[row, :len(sequence)] = sequence, 1.0
+    return batch, mask
 
 
 def pool(states: np.ndarray) -> np.ndarray:

@@ -23,8 +23,8 @@ from typing import Any, Callable, Dict, List, Optional, Sequence
 import numpy as np
 from scipy.special import erf, logsumexp
 
-from bot.nlp.minilm import (DIMENSIONS, FROZEN_LAYERS, LAYERS, Weights, layer_forward,
-                            layer_weights, merge_heads, split_heads)
+from bot.nlp.minilm import (FROZEN_LAYERS, LAYERS, Weights, layer_forward, layer_weights,
+                            merge_heads, pad, split_heads)
 
 Cache = Dict[str, Any]
 
@@ -153,15 +153,6 @@ def probe_head(vectors: np.ndarray, targets: np.ndarray, scale: float, seed: int
     return {"weight": weight.astype(np.float32), "bias": bias.astype(np.float32)}
 
 
-def _batch(states: Sequence[np.ndarray], rows: np.ndarray) -> "tuple[np.ndarray, np.ndarray]":
-    length = max(len(states[i]) for i in rows)
-    x = np.zeros((len(rows), length, DIMENSIONS), np.float32)
-    mask = np.zeros((len(rows), length), np.float32)
-    for row, i in enumerate(rows):
-        x[row, :len(states[i])], mask[row, :len(states[i])] = states[i], 1.0
-    return x, mask
-
-
 def batches_of_like_length(lengths: Sequence[int], batch_size: int,
                            rng: np.random.Generator, pool: int = 8) -> List[np.ndarray]:
     """One epoch's batches, in random order. Each batch holds texts of about the same length from
@@ -180,7 +171,7 @@ def sentence_vectors(layers: Sequence[Weights], states: Sequence[np.ndarray],
     """The pooled unit vector [texts, 384] of each text's states below ``layers``."""
     vectors = []
     for begin in range(0, len(states), batch_size):
-        x, mask = _batch(states, np.arange(begin, min(begin + batch_size, len(states))))
+        x, mask = pad(states[begin:begin + batch_size])
         vectors.append(pooled(run_layers(layers, x, mask)[0], mask)[0])
     return np.concatenate(vectors)
 
@@ -214,6 +205,7 @@ def fine_tune(start: Sequence[Weights], states: Sequence[np.ndarray], labels: Se
     Deterministic: the same inputs and ``settings.seed`` give the same layers.
     """
     layers = [{name: array.astype(np.float32).copy() for name, array in w.items()} for w in start]
+    states = [np.asarray(s, np.float32) for s in states]
     classes = {name: i for i, name in enumerate(sorted(set(labels)))}
     targets = np.array([classes[name] for name in labels])
     head = probe_head(sentence_vectors(layers, states), targets, settings.scale, settings.seed)
@@ -227,7 +219,7 @@ def fine_tune(start: Sequence[Weights], states: Sequence[np.ndarray], labels: Se
     for epoch, batches in enumerate(epochs, start=1):
         losses = []
         for rows in batches:
-            x, mask = _batch(states, rows)
+            x, mask = pad([states[i] for i in rows])
             out, caches = run_layers(layers, x, mask)
             vectors, pool_cache = pooled(out, mask)
             loss, grad, head_grads = head_loss(vectors, targets[rows], head, settings.scale)
