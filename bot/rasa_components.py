@@ -264,7 +264,7 @@ class SentenceEmbeddingFeaturizer(DenseFeaturizer, GraphComponent):
     def _embed(self, texts: List[str]) -> np.ndarray:
         if self._encoder is None:
             raise RuntimeError("SentenceEmbeddingFeaturizer has no trained model: train one "
-                               "(`make train`) and load it.")
+                               "(`make setup` trains models/bme.tar.gz) and load it.")
         return self._encoder.encode(texts) * self._config["weight"]
 
     def process(self, messages: List[Message]) -> List[Message]:

@@ -125,7 +125,7 @@ def test_training_tunes_the_top_layers_into_the_graph_the_loaded_model_runs(
 
 
 def test_an_untrained_sentence_embedding_says_to_train(tmp_path: Path) -> None:
-    with pytest.raises(RuntimeError, match="make train"):
+    with pytest.raises(RuntimeError, match="make setup"):
         featurizer(tmp_path).process([Message(data={"text": "hi"})])
 
 
