@@ -218,15 +218,23 @@ class SentenceEmbeddingFeaturizer(DenseFeaturizer, GraphComponent):
     @classmethod
     def fingerprint_addon(cls, config: Dict[Text, Any]) -> Optional[str]:
         """What Rasa's training cache must also compare: the code that trains and exports, and the
-        graph it starts from (a change to either makes a cached result stale)."""
+        graph it starts from (a change to either makes a cached result stale).
+
+        Rasa also calls this with another node's config: when a retraining restores this
+        component's trained model from the cache, the node becomes a ``PrecomputedValueProvider``
+        (config ``{"output": ...}``), and Rasa's cache hook fingerprints it with this class before
+        throwing the fingerprint away. Such a config has no ``model``; reading it as
+        ``config["model"]`` failed that retraining with ``KeyError: 'model'``.
+        """
         import hashlib
 
         from bot.nlp import minilm, minilm_onnx, top_layers
 
         digest = hashlib.sha256()
         for path in (minilm.__file__, minilm_onnx.__file__, top_layers.__file__, __file__,
-                     config["model"]):
-            digest.update(Path(path).read_bytes() if Path(path).exists() else b"missing")
+                     config.get("model")):
+            found = path is not None and Path(path).exists()
+            digest.update(Path(path).read_bytes() if found else b"missing")
         return digest.hexdigest()
 
     @classmethod

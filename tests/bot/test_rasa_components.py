@@ -142,6 +142,31 @@ def test_the_sentence_embedding_refuses_a_bad_setting(tmp_path: Path, config: Di
         featurizer(tmp_path, **config)
 
 
+def test_the_training_cache_key_changes_with_the_starting_graph(tmp_path: Path) -> None:
+    graph = tmp_path / "model-int8.onnx"
+    graph.write_bytes(b"one graph")
+    first = SentenceEmbeddingFeaturizer.fingerprint_addon({"model": str(graph)})
+    assert SentenceEmbeddingFeaturizer.fingerprint_addon({"model": str(graph)}) == first
+    graph.write_bytes(b"another graph")
+    assert SentenceEmbeddingFeaturizer.fingerprint_addon({"model": str(graph)}) != first
+
+
+def test_retraining_from_the_cache_can_fingerprint_a_restored_featurizer() -> None:
+    """A retraining that restores the trained featurizer from Rasa's cache runs a
+    PrecomputedValueProvider in its place; Rasa's cache hook fingerprints that node with our class
+    and the provider's config, which has no ``model`` (this failed with KeyError: 'model')."""
+    from rasa.engine.graph import SchemaNode
+    from rasa.engine.training.hooks import TrainingHook
+
+    node = "train_bot.rasa_components.SentenceEmbeddingFeaturizer4"
+    schema = GraphSchema({node: SchemaNode(needs={}, uses=SentenceEmbeddingFeaturizer,
+                                           constructor_name="create", fn="train", config={})})
+    hook = TrainingHook(cache=None, model_storage=None, pruned_schema=schema)  # type: ignore
+    out = hook.on_before_node(node, ExecutionContext(schema, "model"),
+                              {"output": Resource(node)}, {})
+    assert isinstance(out["fingerprint_key"], str) and out["fingerprint_key"]
+
+
 def counted(text: str, known_words: int, intent: str, confidence: float) -> Message:
     """A message as the word-count featurizer (alias ``words``) and a classifier left it."""
     msg = message(text, intent, confidence)
