@@ -182,11 +182,15 @@ def layer_weights(weights: Weights, layer: int) -> Weights:
             if name.startswith(prefix)}
 
 
-def linear(x: np.ndarray, w: Weights, name: str) -> np.ndarray:
-    """``x @ weight.T + bias`` over the last axis, as one matrix product (NumPy would run one per
+def matmul_last(x: np.ndarray, matrix: np.ndarray) -> np.ndarray:
+    """``x @ matrix`` over the last axis of ``x``, as one matrix product (NumPy would run one per
     text of a [batch, tokens, width] array: training was twice as slow)."""
-    flat = x.reshape(-1, x.shape[-1]) @ w[name + ".weight"].T + w[name + ".bias"]
-    return flat.reshape(*x.shape[:-1], -1)
+    return (x.reshape(-1, x.shape[-1]) @ matrix).reshape(*x.shape[:-1], -1)
+
+
+def linear(x: np.ndarray, w: Weights, name: str) -> np.ndarray:
+    """``x @ weight.T + bias`` over the last axis."""
+    return matmul_last(x, w[name + ".weight"].T) + w[name + ".bias"]
 
 
 def layer_norm(x: np.ndarray, weight: np.ndarray,

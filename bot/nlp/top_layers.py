@@ -24,7 +24,7 @@ import numpy as np
 from scipy.special import erf, logsumexp
 
 from bot.nlp.minilm import (FROZEN_LAYERS, LAYERS, Weights, layer_forward, layer_weights,
-                            merge_heads, pad, split_heads)
+                            matmul_last, merge_heads, pad, split_heads)
 
 Cache = Dict[str, Any]
 
@@ -85,8 +85,7 @@ def layer_backward(grad: np.ndarray, cache: Cache, w: Weights) -> "tuple[np.ndar
         grads[name + ".weight"] = (d_out.reshape(-1, d_out.shape[-1]).T
                                    @ x.reshape(-1, x.shape[-1]))
         grads[name + ".bias"] = d_out.sum((0, 1))
-        flat = d_out.reshape(-1, d_out.shape[-1]) @ w[name + ".weight"]
-        return flat.reshape(*d_out.shape[:-1], -1)
+        return matmul_last(d_out, w[name + ".weight"])
 
     d_sum, grads["output.LayerNorm.weight"], grads["output.LayerNorm.bias"] = (
         _layer_norm_backward(grad, cache["norm2"], w["output.LayerNorm.weight"]))

@@ -9,9 +9,9 @@ import pytest
 
 from bot.nlp.minilm import DIMENSIONS, GRAPH_LAYERS, MiniLM, Weights
 from bot.nlp.minilm_onnx import DEFAULT_OUTPUT, OnnxMiniLM
-from bot.nlp.top_layers import (Head, TuningSettings, batches_of_like_length, fine_tune, head_loss, initial_layers,
-                                layer_backward, pooled, pooled_backward, probe_head, run_layers,
-                                sentence_vectors, with_layers)
+from bot.nlp.top_layers import (Head, TuningSettings, batches_of_like_length, fine_tune,
+                                head_loss, initial_layers, layer_backward, pooled, pooled_backward,
+                                probe_head, run_layers, sentence_vectors, with_layers)
 
 
 @pytest.fixture(scope="module")
@@ -109,6 +109,7 @@ def test_an_epoch_takes_each_text_once_in_batches_of_like_length() -> None:
     batches = batches_of_like_length(lengths, 16, np.random.default_rng(0))
     assert sorted(int(i) for batch in batches for i in batch) == list(range(300))
     assert max(len(batch) for batch in batches) == 16 and len(batches) == 19
+
     def padded(batches: List[np.ndarray]) -> int:
         return sum(len(batch) * max(lengths[i] for i in batch) for batch in batches)
 
