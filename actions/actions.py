@@ -12,10 +12,8 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import ActionExecuted, EventType, SessionStarted, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from bot.replies import Reply, disclaimer, reply_for
+from bot.replies import Reply, disclaimer, reply_for, slots_after, state_from_slots
 from bot.safety import RED_FLAG_ENTITY
-
-ANSWER_ID_SLOT = "answer_id"
 
 
 def send(dispatcher: CollectingDispatcher, reply: Reply) -> None:
@@ -44,9 +42,12 @@ class ActionAnswer(Action):
             body_part=tracker.get_slot("body_part"),
             red_flag=_latest_entity(tracker, RED_FLAG_ENTITY),
             ranking=message.get("intent_ranking") or [],
+            text=message.get("text") or "",
+            entities=message.get("entities") or [],
+            state=state_from_slots(tracker.slots),
         )
         send(dispatcher, reply)
-        return [SlotSet(ANSWER_ID_SLOT, reply.answer_id)]
+        return [SlotSet(name, value) for name, value in slots_after(reply).items()]
 
 
 class ActionSessionStart(Action):

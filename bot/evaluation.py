@@ -57,3 +57,108 @@ def score_model(model_path: Path, path: Path = HELDOUT_FILE) -> IntentScore:
 
     agent = Agent.load(str(model_path))
     return asyncio.run(score_intents(agent.parse_message, load_examples(path)))
+
+
+ANSWER_CASES_FILE = Path("tests/data/answer_cases.yml")
+ENTITY_SLOTS = {"CAUSE": "cause", "BODY_PART": "body_part", "TREATMENT": "treatment"}
+
+
+@dataclass(frozen=True)
+class CaseResult:
+    """One answer case: passed or not, and what each turn got."""
+
+    id: str
+    passed: bool
+    got: Tuple[Tuple[str, str], ...]  # (user text, answer ids of the reply) per turn
+    why: str = ""
+
+
+@dataclass(frozen=True)
+class AnswerScore:
+    """How many answer cases got every unit they must and none they must not."""
+
+    results: Tuple[CaseResult, ...]
+
+    @property
+    def total(self) -> int:
+        return len(self.results)
+
+    @property
+    def passed(self) -> int:
+        return sum(r.passed for r in self.results)
+
+    @property
+    def accuracy(self) -> float:
+        return self.passed / self.total if self.total else 0.0
+
+    def by_kind(self) -> Dict[str, Tuple[int, int]]:
+        kinds: Dict[str, List[bool]] = {}
+        for result in self.results:
+            kinds.setdefault(result.id.rsplit("-", 1)[0], []).append(result.passed)
+        return {k: (sum(v), len(v)) for k, v in sorted(kinds.items())}
+
+
+def load_answer_cases(path: Path = ANSWER_CASES_FILE) -> List[Dict]:
+    """The cases of an answer-case file (tests/data/answer_cases.yml's format)."""
+    import yaml
+
+    with open(path, encoding="utf-8") as handle:
+        return list(yaml.safe_load(handle)["cases"])
+
+
+def _turn_problem(ids: Sequence[str], turn: Dict) -> str:
+    missing = [m for m in turn.get("must") or () if not set(m.split("|")) & set(ids)]
+    present = [m for m in turn.get("must_not") or () if m in ids]
+    return (f"missing {missing} " if missing else "") + (f"unwanted {present}" if present else "")
+
+
+def reply_ids(reply: "object") -> Tuple[str, ...]:
+    """The answer ids of a reply, with the names of non-medical replies (``fallback``, ...)."""
+    from bot.replies import Reply, load_replies
+
+    assert isinstance(reply, Reply)
+    if reply.answer_id:
+        return reply.answer_ids
+    names = load_replies().replies
+    return tuple(n for n, (text, _) in names.items() if reply.text == text.split("{")[0] or
+                 (reply.text.startswith(text.split("{")[0]) and "{" in text)) or ("unknown",)
+
+
+async def run_answer_cases(parse: Callable[[str], Awaitable[Dict]],
+                           cases: Sequence[Dict]) -> AnswerScore:
+    """Play each case's turns as one conversation, as the answer action would, and check the
+    answer ids of every reply (``parse``: e.g. ``Agent.parse_message``)."""
+    from bot.replies import reply_for, slots_after, state_from_slots
+
+    results = []
+    for case in cases:
+        slots: Dict[str, object] = {}
+        got, problems = [], []
+        for turn in case["turns"]:
+            parsed = await parse(turn["text"])
+            entities = parsed.get("entities") or []
+            for entity in entities:
+                if entity.get("entity") in ENTITY_SLOTS:
+                    slots[ENTITY_SLOTS[entity["entity"]]] = entity.get("value")
+            red = [e.get("value") for e in entities if e.get("entity") == "red_flag"]
+            reply = reply_for(parsed["intent"]["name"], cause=slots.get("cause"),  # type: ignore[arg-type]
+                              body_part=slots.get("body_part"),  # type: ignore[arg-type]
+                              red_flag=red[-1] if red else None,
+                              ranking=parsed.get("intent_ranking") or [], text=turn["text"],
+                              entities=entities, state=state_from_slots(slots))
+            slots.update(slots_after(reply))
+            ids = reply_ids(reply)
+            got.append((turn["text"], "+".join(ids)))
+            problem = _turn_problem(ids, turn)
+            if problem:
+                problems.append(f"turn {len(got)}: {problem}")
+        results.append(CaseResult(case["id"], not problems, tuple(got), "; ".join(problems)))
+    return AnswerScore(tuple(results))
+
+
+def score_answer_cases(model_path: Path, path: Path = ANSWER_CASES_FILE) -> AnswerScore:
+    """Load a trained model and play the answer cases of ``path`` against it."""
+    from rasa.core.agent import Agent
+
+    agent = Agent.load(str(model_path))
+    return asyncio.run(run_answer_cases(agent.parse_message, load_answer_cases(path)))

@@ -10,15 +10,16 @@ at start-up with a message that names the place to fix.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Dict, Mapping, Tuple
+from typing import Any, Dict, Mapping, Optional, Tuple
 
 import yaml
 
 CONTENT_DIR = Path(__file__).parent / "content"
 KNOWLEDGE_FILE = CONTENT_DIR / "knowledge.yml"
+UNITS_FILE = CONTENT_DIR / "answer_units.yml"
 
 GENERAL = "general"
 CONTEXTS = (GENERAL, "osteoarthritis", "injury")
@@ -38,6 +39,8 @@ class Answer:
     text: str
     facts: Tuple[str, ...]
     references: Tuple[str, ...] = ()  # verbatim citations for the S6.R* ids among ``facts``
+    id: str = ""  # explicit id (answer units, some overviews); ``topic/context`` when empty
+    why: Optional[str] = None  # the unit that answers "why?" right after this one
 
     @property
     def full_text(self) -> str:
@@ -47,8 +50,9 @@ class Answer:
 
     @property
     def answer_id(self) -> str:
-        """Stable id such as ``serious/osteoarthritis``, used in slots and test stories."""
-        return f"{self.topic}/{self.context}"
+        """Stable id such as ``serious/osteoarthritis`` or ``cause/bone_tumor``, used in slots,
+        test stories and the answer cases."""
+        return self.id or f"{self.topic}/{self.context}"
 
 
 @dataclass(frozen=True)
@@ -71,13 +75,25 @@ class Cause:
 
 
 @dataclass(frozen=True)
+class Comparison:
+    """A sentence that sets the patient's length of time against the article's numbers."""
+
+    below_months: float
+    text: str  # with ``{time}``: the patient's own words, e.g. "9 months"
+    facts: Tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class KnowledgeBase:
-    """Everything in knowledge.yml, validated."""
+    """Everything in knowledge.yml and answer_units.yml, validated."""
 
     topics: Mapping[str, Topic]
     causes: Mapping[str, Cause]
     body_parts: Mapping[str, str]
     references: Mapping[str, str]
+    units: Mapping[str, Answer] = field(default_factory=dict)  # every answer by id, overviews too
+    comparisons: Tuple[Comparison, ...] = ()
+    not_covered: frozenset = frozenset()  # ids of units that state no article fact
 
     def answer(self, topic: str, context: str = GENERAL) -> Answer:
         """The answer for ``topic`` in ``context``, or the general one where the article makes no
@@ -86,7 +102,13 @@ class KnowledgeBase:
         return answers.get(context, answers[GENERAL])
 
     def all_answers(self) -> Tuple[Answer, ...]:
-        return tuple(a for t in self.topics.values() for a in t.answers.values())
+        """Every answer the assistant can give: the topic overviews, then the answer units."""
+        overviews = tuple(a for t in self.topics.values() for a in t.answers.values())
+        return overviews + tuple(u for u in self.units.values() if u not in overviews)
+
+    def unit(self, unit_id: str) -> Answer:
+        """The answer with this id (``cause/bone_tumor``, ``serious/injury``, ``what_is/overview``)."""
+        return self.units[unit_id]
 
 
 def _require(condition: bool, path: Path, where: str, fix: str) -> None:
@@ -112,7 +134,8 @@ def _parse_topic(
         bad = [f for f in facts if not FACT_ID.match(str(f))]
         _require(not bad, path, at, f"fact ids {bad} are not of the form S1.F1 / S3.F3a / S6.R1")
         cited = tuple(references[f] for f in facts if f in references)
-        answers[context] = Answer(topic_id, context, text, tuple(str(f) for f in facts), cited)
+        answers[context] = Answer(topic_id, context, text, tuple(str(f) for f in facts), cited,
+                                  str((body or {}).get("id") or ""))
     return Topic(topic_id, raw["title"], answers, tuple(raw.get("next") or ()))
 
 
@@ -137,8 +160,53 @@ def parse_knowledge(raw: Dict[str, Any], path: Path = KNOWLEDGE_FILE) -> Knowled
     return KnowledgeBase(topics, causes, body_parts, references)
 
 
+def _parse_unit(path: Path, unit_id: str, body: Dict[str, Any], topics: Mapping[str, Topic],
+                references: Mapping[str, str]) -> Answer:
+    where = f"units.{unit_id}"
+    _require("/" in unit_id, path, where, "name units `<group>/<name>`, e.g. cause/bone_tumor")
+    _require(body.get("topic") in topics, path, where,
+             f"`topic:` must be a knowledge.yml topic: {sorted(topics)}")
+    text = " ".join(str(body.get("text") or "").split())
+    facts = tuple(str(f) for f in body.get("facts") or ())
+    _require(bool(text), path, where, "add the unit's `text:`")
+    _require(bool(facts) or body.get("not_covered") is True, path, where,
+             "list the FACTS.md ids in `facts:` (or set `not_covered: true` if it states no fact)")
+    bad = [f for f in facts if not FACT_ID.match(f)]
+    _require(not bad, path, where, f"fact ids {bad} are not of the form S1.F1 / S3.F3a / S6.R1")
+    cited = tuple(references[f] for f in facts if f in references)
+    return Answer(body["topic"], GENERAL, text, facts, cited, unit_id, body.get("why"))
+
+
+def parse_units(raw: Dict[str, Any], kb: KnowledgeBase, path: Path = UNITS_FILE) -> KnowledgeBase:
+    """Add the answer units of answer_units.yml to ``kb``; every answer gets its id in ``units``."""
+    _require(isinstance(raw, dict), path, "top level", "the file must be a YAML mapping")
+    units: Dict[str, Answer] = {a.answer_id: a for a in kb.all_answers()}
+    not_covered = set()
+    for unit_id, body in (raw.get("units") or {}).items():
+        _require(unit_id not in units, path, f"units.{unit_id}", "this id is used twice")
+        units[unit_id] = _parse_unit(path, unit_id, body or {}, kb.topics, kb.references)
+        if (body or {}).get("not_covered"):
+            not_covered.add(unit_id)
+    for unit in units.values():
+        _require(unit.why is None or unit.why in units, path, f"units.{unit.answer_id}.why",
+                 f"unknown unit {unit.why!r}")
+    comparisons = []
+    for index, body in enumerate(raw.get("comparisons") or ()):
+        where = f"comparisons[{index}]"
+        _require("{time}" in str(body.get("text")), path, where, "the text must contain {time}")
+        _require(isinstance(body.get("below_months"), (int, float)), path, where,
+                 "add `below_months:` (a number)")
+        comparisons.append(Comparison(float(body["below_months"]), " ".join(body["text"].split()),
+                                      tuple(str(f) for f in body.get("facts") or ())))
+    comparisons.sort(key=lambda c: c.below_months)
+    return replace(kb, units=units, comparisons=tuple(comparisons),
+                   not_covered=frozenset(not_covered))
+
+
 @lru_cache(maxsize=None)
-def load_knowledge(path: Path = KNOWLEDGE_FILE) -> KnowledgeBase:
-    """Load and validate the knowledge file once per process."""
+def load_knowledge(path: Path = KNOWLEDGE_FILE, units_path: Path = UNITS_FILE) -> KnowledgeBase:
+    """Load and validate the knowledge file and the answer units once per process."""
     with open(path, encoding="utf-8") as handle:
-        return parse_knowledge(yaml.safe_load(handle), path)
+        kb = parse_knowledge(yaml.safe_load(handle), path)
+    with open(units_path, encoding="utf-8") as handle:
+        return parse_units(yaml.safe_load(handle), kb, units_path)

@@ -10,19 +10,27 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Dict, Mapping, Optional, Sequence, Tuple
+from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
 
 import yaml
 
 from bot.knowledge import CONTENT_DIR, GENERAL, ContentError, KnowledgeBase, load_knowledge
+from bot.questions import Clause, find_ask, load_lexicon, read_message
 from bot.safety import urgent_message
+from bot.selection import COMPARE, Selection, State, select
 
 REPLIES_FILE = CONTENT_DIR / "replies.yml"
 TOPIC_PREFIX = "ask_"
 EMERGENCY = "emergency"
 FALLBACK = "nlu_fallback"
 INFORM = "inform"
+OUT_OF_SCOPE = "out_of_scope"
+PERSONAL_ADVICE = "ask_personal_advice"
+SMALL_TALK = ("greet", "goodbye", "thanks", "affirm", "deny", "bot_challenge")
 MAX_SUGGESTIONS = 3
+# Words that make a message about bone marrow edema even when the model calls it out of scope.
+DOMAIN_WORDS = ("bone", "marrow", "edema", "oedema", "lesion", "mri", "scan", "bruise")
+WORRY_WORDS = ("worr", "scared", "afraid", "anxious", "nervous", "fear", "concern", "wonder")
 
 
 @dataclass(frozen=True)
@@ -39,8 +47,14 @@ class Reply:
 
     text: str
     buttons: Tuple[Button, ...] = ()
-    answer_id: Optional[str] = None
+    answer_id: Optional[str] = None  # the answer ids joined by "+", e.g. "term/bone_bruise+duration/injury"
     facts: Tuple[str, ...] = field(default=())
+    ask: Optional[str] = None  # the kind of question answered, for follow-ups ("and the hip?")
+    context: Optional[str] = None  # the context the answer was given in
+
+    @property
+    def answer_ids(self) -> Tuple[str, ...]:
+        return tuple(self.answer_id.split("+")) if self.answer_id else ()
 
 
 @dataclass(frozen=True)
@@ -110,7 +124,8 @@ def topic_answer(topic: str, cause: Optional[str] = None) -> Reply:
     kb = load_knowledge()
     answer = kb.answer(topic, context_for(cause))
     buttons = tuple(topic_button(kb, t) for t in kb.topics[topic].next)
-    return Reply(answer.full_text, buttons, answer.answer_id, answer.facts)
+    return Reply(answer.full_text, buttons, answer.answer_id, answer.facts,
+                 nlu_ask(TOPIC_PREFIX + topic), answer.context)
 
 
 def context_noted(cause: Optional[str], body_part: Optional[str]) -> Reply:
@@ -138,6 +153,62 @@ def urgent_reply(red_flag_kind: Optional[str]) -> Reply:
     return Reply(urgent_message(red_flag_kind or EMERGENCY), answer_id=f"urgent/{red_flag_kind or EMERGENCY}")
 
 
+def nlu_ask(intent: Optional[str]) -> Optional[str]:
+    """The kind of question (questions.yml ``asks``) that the NLU model's intent stands for."""
+    if intent == PERSONAL_ADVICE:
+        return "decision"
+    topic = topic_of(intent)
+    return next((a.id for a in load_lexicon().asks if topic and a.topic == topic), None)
+
+
+def compose(selection: Selection) -> Reply:
+    """One reply of the selected units, in order, with the facts of each."""
+    kb = load_knowledge()
+    texts: List[str] = []
+    facts: List[str] = []
+    for unit_id in selection.units:
+        if unit_id == COMPARE:
+            texts.append(selection.comparison or "")
+            facts += selection.comparison_facts
+            continue
+        unit = kb.unit(unit_id)
+        texts.append(unit.full_text)
+        facts += unit.facts
+    last = [u for u in selection.units if u != COMPARE][-1]
+    buttons = tuple(topic_button(kb, t) for t in kb.topics[kb.unit(last).topic].next)
+    return Reply("\n\n".join(texts), buttons, "+".join(selection.units),
+                 tuple(dict.fromkeys(facts)), selection.ask, selection.context)
+
+
+def _worry(text: str, intent: Optional[str]) -> Optional[str]:
+    """The kind of question a story without a question is worried about."""
+    lexicon = load_lexicon()
+    worried = [c.text for c in read_message(text, (), lexicon).clauses
+               if any(w in c.text for w in WORRY_WORDS)]
+    asks = [a for a in (find_ask(lexicon, w) for w in worried) if a]
+    return asks[0] if asks else (nlu_ask(intent) or "serious")
+
+
+def answer_message(text: str, entities: Sequence[Mapping[str, Any]], intent: Optional[str],
+                   state: State) -> Optional[Reply]:
+    """The reply made of answer units for what ``text`` asks, or ``None`` when the message asks
+    nothing the units answer (small talk, a bare statement of context, something unclear)."""
+    lexicon = load_lexicon()
+    reading = read_message(text, entities, lexicon)
+    on_topic = any(c.subjects for c in reading.clauses) or any(w in text.lower() for w in DOMAIN_WORDS)
+    if intent == OUT_OF_SCOPE and not on_topic:
+        return None
+    if not reading.questions:
+        long_story = len(text.split()) > lexicon.short_message_words
+        if not long_story or intent in SMALL_TALK or (intent == INFORM and not on_topic):
+            return None
+        subjects = tuple(s for c in reading.clauses for s in c.subjects)
+        story = Clause(" ".join(text.lower().split()), True, _worry(text, intent), subjects, False, False)
+        reading = type(reading)((story,), reading.months, reading.time_words)
+    selection = select(reading, load_knowledge(), lexicon, state, nlu_ask(intent))
+    return compose(selection) if selection.units else None
+
+
 def reply_for(
     intent: Optional[str],
     *,
@@ -145,6 +216,9 @@ def reply_for(
     body_part: Optional[str] = None,
     red_flag: Optional[str] = None,
     ranking: Sequence[Mapping[str, Any]] = (),
+    text: str = "",
+    entities: Sequence[Mapping[str, Any]] = (),
+    state: Optional[State] = None,
 ) -> Reply:
     """The reply to one user turn.
 
@@ -154,9 +228,17 @@ def reply_for(
         body_part: the body-part id kept for this conversation (slot ``body_part``), if any.
         red_flag: the urgent message kind found by the red-flag guard in this message, if any.
         ranking: the intent ranking of this message, used to suggest topics on fallback.
+        text: the message itself; with it, the reply answers its questions unit by unit.
+        entities: the NLU entities of the message (with character offsets).
+        state: the conversation so far (last question, context); by default a new one.
     """
     if red_flag or intent == EMERGENCY:
         return urgent_reply(red_flag)
+    if text.strip():
+        answered = answer_message(text, entities, intent,
+                                  state or State(context_for(cause), context_for(cause)))
+        if answered is not None:
+            return answered
     topic = topic_of(intent)
     if topic:
         return topic_answer(topic, cause)
@@ -167,3 +249,24 @@ def reply_for(
     if intent in load_replies().replies:
         return _named(intent)
     return _named("out_of_scope")
+
+
+# The slots that carry a conversation from one turn to the next (domain.yml declares them).
+SLOT_ANSWER_ID, SLOT_FACTS, SLOT_LAST_ASK, SLOT_LAST_CONTEXT = "answer_id", "facts", "last_ask", "last_context"
+
+
+def state_from_slots(slots: Mapping[str, Any]) -> State:
+    """The conversation's :class:`State` from the tracker's slots (after this message's entities
+    were mapped, so ``cause`` already holds a cause named in this message)."""
+    last_id = slots.get(SLOT_ANSWER_ID) or ""
+    return State(context_for(slots.get("cause")), slots.get(SLOT_LAST_CONTEXT) or GENERAL,
+                 slots.get(SLOT_LAST_ASK), tuple(u for u in last_id.split("+") if u))
+
+
+def slots_after(reply: Reply) -> Dict[str, Any]:
+    """The slots an answer leaves for the next turn: what was said (ids and facts, for audit and
+    follow-ups), the kind of question and the context it was given in."""
+    slots: Dict[str, Any] = {SLOT_ANSWER_ID: reply.answer_id, SLOT_FACTS: list(reply.facts) or None}
+    if reply.ask is not None:
+        slots.update({SLOT_LAST_ASK: reply.ask, SLOT_LAST_CONTEXT: reply.context or GENERAL})
+    return slots

@@ -1,0 +1,228 @@
+"""Reading a patient's message: where its questions are, what kind each is, what each is about.
+
+Pure functions over ``bot/content/questions.yml`` (the words) and the NLU entities of the message
+(the spaCy entity ruler's CAUSE / BODY_PART / TREATMENT ids, with character offsets). Choosing the
+answer units for what is read here is :mod:`bot.selection`'s job.
+
+Offsets matter: the entities point into the original text, so the text is folded to lower case
+and straight apostrophes character for character (never shortened), and a pattern's spaces match
+any run of white space.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Dict, List, Mapping, Optional, Pattern, Sequence, Tuple
+
+import yaml
+
+from bot.knowledge import CONTENT_DIR, ContentError
+
+QUESTIONS_FILE = CONTENT_DIR / "questions.yml"
+NO_ASK = "none"
+_FOLD = str.maketrans({"\u2019": "'", "\u2018": "'", "\u02bc": "'", "`": "'"})
+_SENTENCE = re.compile(r"[^.?!;\n]+[.?!;]*")
+_WORDS = re.compile(r"[a-z0-9']+")
+_UNITS = {"day": 1 / 30, "wk": 7 / 30, "week": 7 / 30, "month": 1.0, "mth": 1.0, "mo": 1.0,
+          "year": 12.0, "yr": 12.0}
+_NUMBER_WORDS = {"a": 1, "an": 1, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6,
+                 "seven": 7, "eight": 8, "nine": 9, "ten": 10, "eleven": 11, "twelve": 12,
+                 "eighteen": 18, "a couple of": 2, "a few": 3, "several": 3, "few": 3}
+_DURATION = re.compile(
+    r"(?<![\w.])(\d+(?:\.\d+)?|a couple of|a few|several|few|an|a|one|two|three|four|five|six|"
+    r"seven|eight|nine|ten|eleven|twelve|eighteen)(?: and a half)?[\s-]*"
+    r"(days?|wks?|weeks?|months?|mths?|mos?|years?|yrs?)(?![a-z])(?!\s+old)(?!\s+of age)")
+
+
+@dataclass(frozen=True)
+class Ask:
+    """A kind of question: the knowledge.yml topic (or the unit) that answers it by default."""
+
+    id: str
+    cues: Tuple[Pattern[str], ...]
+    topic: Optional[str] = None
+    unit: Optional[str] = None
+    weak: bool = False  # only when no other kind is found ("what is the treatment" is treatment)
+
+
+@dataclass(frozen=True)
+class Rule:
+    """Which unit answers questions about a subject, for which kinds of question."""
+
+    about: str
+    unit: str
+    asks: Optional[Tuple[str, ...]] = None  # None: any kind
+    context: Optional[str] = None
+    with_overview: bool = False
+    covers: Tuple[str, ...] = ()
+
+    def fits(self, ask: Optional[str], context: str) -> bool:
+        kind_fits = self.asks is None or (ask or NO_ASK) in self.asks
+        return kind_fits and (self.context is None or self.context == context)
+
+
+@dataclass(frozen=True)
+class Lexicon:
+    """questions.yml, compiled."""
+
+    short_message_words: int
+    question_start: Pattern[str]
+    follow_up_start: Pattern[str]
+    embedded_question: Pattern[str]
+    asks: Tuple[Ask, ...]
+    subjects: Mapping[str, Pattern[str]]
+    rules: Tuple[Rule, ...]
+
+
+@dataclass(frozen=True)
+class Clause:
+    """One part of a message: a sentence, or a question joined to another by "and"."""
+
+    text: str  # folded (lower case), as in the message
+    is_question: bool
+    ask: Optional[str]  # the kind of question, or None
+    subjects: Tuple[str, ...]  # what it is about, in order of appearance
+    follow_up: bool  # starts like "and ...", "what about ...", "which of those ..."
+    why_alone: bool  # just "why?"
+
+
+@dataclass(frozen=True)
+class Reading:
+    """A message, read: its clauses and the length of time it mentions, if any."""
+
+    clauses: Tuple[Clause, ...]
+    months: Optional[float] = None
+    time_words: Optional[str] = None
+
+    @property
+    def questions(self) -> Tuple[Clause, ...]:
+        return tuple(c for c in self.clauses if c.is_question)
+
+
+def fold(text: str) -> str:
+    """Lower case and straight apostrophes, keeping every character's offset."""
+    folded = text.translate(_FOLD).lower()
+    return folded if len(folded) == len(text) else text.translate(_FOLD)
+
+
+def _compile(alternatives: Sequence[str], where: str, path: Path) -> Pattern[str]:
+    joined = "|".join(f"(?:{a})" for a in alternatives).replace(" ", r"\s+")
+    try:
+        return re.compile(rf"(?<![\w-])(?:{joined})(?![\w])")
+    except re.error as error:
+        raise ContentError(f"{path}: {where}: bad pattern: {error}; fix the regular expression")
+
+
+def _alternatives(raw: Any) -> List[str]:
+    return [a.strip() for a in str(raw).split("|")] if isinstance(raw, str) else list(raw or ())
+
+
+def parse_lexicon(raw: Dict[str, Any], path: Path = QUESTIONS_FILE) -> Lexicon:
+    """Compile questions.yml; raise :class:`ContentError` naming the entry to fix."""
+    if not isinstance(raw, dict):
+        raise ContentError(f"{path}: top level: the file must be a YAML mapping")
+    asks = tuple(Ask(kind, tuple(_compile([c], f"asks.{kind}", path) for c in body.get("cues") or ()),
+                     body.get("topic"), body.get("unit"), kind == "what_is")
+                 for kind, body in (raw.get("asks") or {}).items())
+    kinds = {a.id for a in asks} | {NO_ASK}
+    subjects = {name: _compile(pats, f"subjects.{name}", path)
+                for name, pats in (raw.get("subjects") or {}).items()}
+    rules = []
+    for index, body in enumerate(raw.get("rules") or ()):
+        unknown = [k for k in body.get("ask") or () if k not in kinds]
+        if unknown or not body.get("about") or not body.get("unit"):
+            raise ContentError(f"{path}: rules[{index}]: needs `about:` and `unit:`, and `ask:` "
+                               f"from {sorted(kinds)} (unknown: {unknown})")
+        rules.append(Rule(body["about"], body["unit"],
+                          tuple(body["ask"]) if body.get("ask") else None, body.get("context"),
+                          bool(body.get("with_overview")), tuple(body.get("covers") or ())))
+    return Lexicon(int(raw.get("short_message_words") or 8),
+                   _compile(_alternatives(raw.get("question_starts")), "question_starts", path),
+                   _compile(_alternatives(raw.get("follow_up_starts")), "follow_up_starts", path),
+                   _compile([str(raw.get("embedded_question") or "(?!x)x")], "embedded_question",
+                            path),
+                   asks, subjects, tuple(rules))
+
+
+@lru_cache(maxsize=None)
+def load_lexicon(path: Path = QUESTIONS_FILE) -> Lexicon:
+    """Load and compile questions.yml once per process."""
+    with open(path, encoding="utf-8") as handle:
+        return parse_lexicon(yaml.safe_load(handle), path)
+
+
+def find_ask(lexicon: Lexicon, text: str) -> Optional[str]:
+    """The kind of question in ``text``: the earliest cue wins; a weak kind only if alone."""
+    found: List[Tuple[int, int, int, str]] = []
+    for order, ask in enumerate(lexicon.asks):
+        starts = [m.start() for cue in ask.cues for m in [cue.search(text)] if m]
+        if starts:
+            found.append((int(ask.weak), min(starts), order, ask.id))
+    return min(found)[3] if found else None
+
+
+def _subjects(lexicon: Lexicon, text: str, offset: int,
+              entities: Sequence[Mapping[str, Any]]) -> Tuple[str, ...]:
+    hits = [(m.start(), name) for name, pattern in lexicon.subjects.items()
+            for m in [pattern.search(text)] if m and name != "why_alone"]
+    for entity in entities:
+        start = int(entity.get("start", -1)) - offset
+        if 0 <= start < len(text) and entity.get("value") and entity.get("entity") != "red_flag":
+            hits.append((start, str(entity["value"])))
+    return tuple(dict.fromkeys(name for _, name in sorted(hits)))
+
+
+def _pieces(lexicon: Lexicon, folded: str) -> List[Tuple[int, str]]:
+    """(offset, text) of each sentence, cut again before a question joined by "and", "but", ","."""
+    pieces: List[Tuple[int, str]] = []
+    for sentence in _SENTENCE.finditer(folded):
+        start, text = sentence.start(), sentence.group()
+        cuts = [0] + [m.end() for m in re.finditer(r"(?:,|\s(?:and|but|also|plus|or))\s+", text)
+                      if lexicon.question_start.match(text, m.end())
+                      and not text[m.end():].startswith(("and", "but", "so", "what about"))] + [len(text)]
+        for a, b in zip(cuts, cuts[1:]):
+            if text[a:b].strip():
+                pieces.append((start + a, text[a:b]))
+    return pieces
+
+
+def read_message(text: str, entities: Sequence[Mapping[str, Any]] = (),
+                 lexicon: Optional[Lexicon] = None) -> Reading:
+    """Read ``text`` into clauses; ``entities`` are the NLU entities (with ``start`` offsets)."""
+    lexicon = lexicon or load_lexicon()
+    folded = fold(text)
+    short = len(_WORDS.findall(folded)) <= lexicon.short_message_words
+    clauses = []
+    for offset, piece in _pieces(lexicon, folded):
+        body = piece.strip(" ,.;!\t\n")
+        lead = len(piece) - len(piece.lstrip(" ,\t\n"))
+        embedded = lexicon.embedded_question.search(body)
+        if embedded and not body.rstrip("?! ").endswith("?") and embedded.start() > 0:
+            lead, body = lead + embedded.start(), body[embedded.start():]
+        ask = find_ask(lexicon, body)
+        follow_up = bool(lexicon.follow_up_start.match(body))
+        is_question = (piece.rstrip().endswith("?") or bool(lexicon.question_start.match(body))
+                       or bool(embedded) or (short and (ask is not None or follow_up)))
+        why_alone = bool(lexicon.subjects.get("why_alone")
+                         and re.fullmatch(lexicon.subjects["why_alone"], body.strip(" ?!.")))
+        clauses.append(Clause(body, is_question, ask if is_question else None,
+                              _subjects(lexicon, body, offset + lead, entities), follow_up,
+                              why_alone))
+    months, words = time_mentioned(folded)
+    return Reading(tuple(clauses), months, words)
+
+
+def time_mentioned(folded: str) -> Tuple[Optional[float], Optional[str]]:
+    """The longest length of time in the message ("9 months" -> 9.0 months), ages excluded."""
+    best: Tuple[Optional[float], Optional[str]] = (None, None)
+    for match in _DURATION.finditer(folded):
+        amount, unit = match.group(1), match.group(2).rstrip("s")
+        number = float(amount) if amount[0].isdigit() else float(_NUMBER_WORDS[amount])
+        number += 0.5 if "and a half" in match.group() else 0.0
+        months = number * _UNITS[unit]
+        if best[0] is None or months > best[0]:
+            best = (months, " ".join(match.group().split()))
+    return best

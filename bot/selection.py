@@ -1,0 +1,140 @@
+"""Choosing the answer units that answer a message, question by question.
+
+A pure function of what :mod:`bot.questions` read, the NLU's topic for the message, and what the
+conversation knows (the patient's context, the last kind of question and the last units given).
+Wording comes only from the content files; this module only picks ids.
+
+Why rules over units and not a second classifier: the article holds 35 facts, so the answers are
+few and known, and each choice must be auditable by a clinician ("this sentence was chosen
+because the message said 'bone bruise'"). The sentence model stays where it is strong, the
+message's topic; the words the patient used pick the unit within it. Deterministic, offline,
+and well under a millisecond a message.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import List, Optional, Set, Tuple
+
+from bot.knowledge import GENERAL, KnowledgeBase
+from bot.questions import NO_ASK, Clause, Lexicon, Reading, Rule
+
+COMPARE = "duration/compare"
+MAX_UNITS = 3
+MAX_UNITS_PER_QUESTION = 2
+LONG_MONTHS = 12.5  # beyond the article's "4 to 12 months": the long-lasting unit answers
+
+
+@dataclass(frozen=True)
+class State:
+    """What the conversation knows before this message (kept in slots between turns)."""
+
+    context: str = GENERAL  # the patient's context as of this message (its entities included)
+    last_context: str = GENERAL  # the context the last answer was given in
+    last_ask: Optional[str] = None
+    last_units: Tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Selection:
+    """The units that answer a message, in the order asked, and the state for the next turn."""
+
+    units: Tuple[str, ...]
+    ask: Optional[str] = None  # the last kind of question answered
+    context: str = GENERAL
+    comparison: Optional[str] = None  # the sentence of duration/compare, filled in
+    comparison_facts: Tuple[str, ...] = field(default=())
+
+
+def _context_of(clause: Clause, kb: KnowledgeBase, default: str) -> str:
+    found = [kb.causes[s].context for s in clause.subjects if s in kb.causes]
+    specific = [c for c in found if c != GENERAL]
+    return specific[-1] if specific else default
+
+
+def overview(kb: KnowledgeBase, lexicon: Lexicon, ask: Optional[str], context: str) -> List[str]:
+    """The broad answer to a kind of question in the patient's context."""
+    kind = next((a for a in lexicon.asks if a.id == ask), None)
+    if kind is None:
+        return []
+    if kind.unit:
+        return [kind.unit]
+    return [kb.answer(kind.topic, context).answer_id] if kind.topic in kb.topics else []
+
+
+def _by_rules(lexicon: Lexicon, clause: Clause, ask: Optional[str],
+              context: str) -> Tuple[List[str], bool]:
+    """Units for the clause's subjects, by the first rule that fits each; and whether one of
+    those rules wants the overview too."""
+    units: List[str] = []
+    covered: Set[str] = set()
+    with_overview = False
+    for rule in lexicon.rules:
+        if rule.about in clause.subjects and rule.about not in covered and rule.fits(ask, context):
+            covered.update((rule.about, *rule.covers))
+            if rule.unit not in units:
+                units.append(rule.unit)
+                with_overview = with_overview or rule.with_overview
+    return units[:MAX_UNITS_PER_QUESTION], with_overview
+
+
+def _duration_units(kb: KnowledgeBase, reading: Reading, context: str,
+                    units: List[str]) -> Tuple[List[str], Optional[str], Tuple[str, ...]]:
+    """A length of time the patient gave, set against the article's numbers, then the unit for
+    that case (4 to 12 months, or longer)."""
+    if reading.months is None or context == "osteoarthritis" or not kb.comparisons:
+        return units, None, ()
+    comparison = next(c for c in kb.comparisons if reading.months < c.below_months)
+    main = "duration/long" if reading.months >= LONG_MONTHS else kb.answer("duration", "injury").answer_id
+    rest = [u for u in units if not u.startswith("duration/")]
+    text = comparison.text.format(time=reading.time_words).capitalize()
+    return [COMPARE, main, *rest], text, comparison.facts
+
+
+def _for_clause(kb: KnowledgeBase, lexicon: Lexicon, clause: Clause, ask: Optional[str],
+                context: str, state: State) -> List[str]:
+    if clause.why_alone and state.last_units:
+        last = kb.units.get(state.last_units[-1])
+        return [last.why] if last is not None and last.why else \
+            overview(kb, lexicon, "causes", context)
+    units, with_overview = _by_rules(lexicon, clause, ask, context)
+    if not units or (with_overview and ask not in (None, "what_is")):
+        units += [u for u in overview(kb, lexicon, ask, context) if u not in units]
+    return units
+
+
+def select(reading: Reading, kb: KnowledgeBase, lexicon: Lexicon, state: State,
+           nlu_ask: Optional[str] = None) -> Selection:
+    """The units that answer each question of ``reading``, in order (at most :data:`MAX_UNITS`).
+
+    Args:
+        reading: the message, read by :func:`bot.questions.read_message`.
+        state: the conversation so far.
+        nlu_ask: the kind of question the NLU model found for the whole message (its topic), used
+            for a lone question whose words name no kind.
+    """
+    questions = reading.questions
+    units: List[str] = []
+    ask_answered, context = state.last_ask, state.context
+    comparison: Optional[str] = None
+    comparison_facts: Tuple[str, ...] = ()
+    for clause in questions:
+        ask = clause.ask
+        context = _context_of(clause, kb, state.context)
+        follow_up = ask is None and state.last_ask is not None and (
+            clause.follow_up or bool(clause.subjects) or clause.why_alone)
+        if follow_up:
+            ask = state.last_ask
+            if context != state.last_context and context != GENERAL:
+                # "and for arthritis?": the last question again, in the new context
+                units += [u for u in overview(kb, lexicon, ask, context) if u not in units]
+                ask_answered = ask
+                continue
+        elif ask is None and len(questions) == 1:
+            ask = nlu_ask
+        found = _for_clause(kb, lexicon, clause, ask if ask != NO_ASK else None, context, state)
+        if ask == "duration" or "duration/long" in found:
+            found, comparison, comparison_facts = _duration_units(kb, reading, context, found)
+        units += [u for u in found if u not in units]
+        ask_answered = ask or ask_answered
+    return Selection(tuple(units[:MAX_UNITS]), ask_answered, context, comparison, comparison_facts)
