@@ -12,7 +12,7 @@ any run of white space.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Dict, List, Mapping, Optional, Pattern, Sequence, Tuple
@@ -24,7 +24,7 @@ from bot.knowledge import CONTENT_DIR, ContentError
 QUESTIONS_FILE = CONTENT_DIR / "questions.yml"
 NO_ASK = "none"
 _FOLD = str.maketrans({"\u2019": "'", "\u2018": "'", "\u02bc": "'", "`": "'"})
-_SENTENCE = re.compile(r"[^.?!;\n]+[.?!;]*")
+_SENTENCE = re.compile(r"(?:[^.?!;:\n-]|-(?=\w))+[.?!;:-]*")
 _WORDS = re.compile(r"[a-z0-9']+")
 _UNITS = {"day": 1 / 30, "wk": 7 / 30, "week": 7 / 30, "month": 1.0, "mth": 1.0, "mo": 1.0,
           "year": 12.0, "yr": 12.0}
@@ -45,7 +45,7 @@ class Ask:
     cues: Tuple[Pattern[str], ...]
     topic: Optional[str] = None
     unit: Optional[str] = None
-    weak: bool = False  # only when no other kind is found ("what is the treatment" is treatment)
+    weak_cues: Tuple[Pattern[str], ...] = ()  # count only when no kind's cue is found
 
 
 @dataclass(frozen=True)
@@ -75,6 +75,10 @@ class Lexicon:
     asks: Tuple[Ask, ...]
     subjects: Mapping[str, Pattern[str]]
     rules: Tuple[Rule, ...]
+    not_inherited: Tuple[str, ...] = ()
+    question_inside: Optional[Pattern[str]] = None
+    subject_context: Mapping[str, str] = field(default_factory=dict)
+    story_words: int = 15
 
 
 @dataclass(frozen=True)
@@ -109,7 +113,7 @@ def fold(text: str) -> str:
 
 
 def _compile(alternatives: Sequence[str], where: str, path: Path) -> Pattern[str]:
-    joined = "|".join(f"(?:{a})" for a in alternatives).replace(" ", r"\s+")
+    joined = "|".join(f"(?:{a})" for a in alternatives).replace(" ?", r"\s*").replace(" ", r"\s+")
     try:
         return re.compile(rf"(?<![\w-])(?:{joined})(?![\w])")
     except re.error as error:
@@ -125,7 +129,8 @@ def parse_lexicon(raw: Dict[str, Any], path: Path = QUESTIONS_FILE) -> Lexicon:
     if not isinstance(raw, dict):
         raise ContentError(f"{path}: top level: the file must be a YAML mapping")
     asks = tuple(Ask(kind, tuple(_compile([c], f"asks.{kind}", path) for c in body.get("cues") or ()),
-                     body.get("topic"), body.get("unit"), kind == "what_is")
+                     body.get("topic"), body.get("unit"),
+                     tuple(_compile([c], f"asks.{kind}", path) for c in body.get("weak_cues") or ()))
                  for kind, body in (raw.get("asks") or {}).items())
     kinds = {a.id for a in asks} | {NO_ASK}
     subjects = {name: _compile(pats, f"subjects.{name}", path)
@@ -144,7 +149,10 @@ def parse_lexicon(raw: Dict[str, Any], path: Path = QUESTIONS_FILE) -> Lexicon:
                    _compile(_alternatives(raw.get("follow_up_starts")), "follow_up_starts", path),
                    _compile([str(raw.get("embedded_question") or "(?!x)x")], "embedded_question",
                             path),
-                   asks, subjects, tuple(rules))
+                   asks, subjects, tuple(rules), tuple(raw.get("not_inherited") or ()),
+                   _compile(_alternatives(raw.get("question_inside") or "(?!x)x"), "question_inside",
+                            path),
+                   dict(raw.get("subject_context") or {}), int(raw.get("story_words") or 15))
 
 
 @lru_cache(maxsize=None)
@@ -155,12 +163,14 @@ def load_lexicon(path: Path = QUESTIONS_FILE) -> Lexicon:
 
 
 def find_ask(lexicon: Lexicon, text: str) -> Optional[str]:
-    """The kind of question in ``text``: the earliest cue wins; a weak kind only if alone."""
+    """The kind of question in ``text``: the earliest cue wins; weak cues ("what is", "can I")
+    only when no other cue is found ("what is the treatment" asks about treatment)."""
     found: List[Tuple[int, int, int, str]] = []
     for order, ask in enumerate(lexicon.asks):
-        starts = [m.start() for cue in ask.cues for m in [cue.search(text)] if m]
-        if starts:
-            found.append((int(ask.weak), min(starts), order, ask.id))
+        for weak, cues in ((0, ask.cues), (1, ask.weak_cues)):
+            starts = [m.start() for cue in cues for m in [cue.search(text)] if m]
+            if starts:
+                found.append((weak, min(starts), order, ask.id))
     return min(found)[3] if found else None
 
 
@@ -180,13 +190,28 @@ def _pieces(lexicon: Lexicon, folded: str) -> List[Tuple[int, str]]:
     pieces: List[Tuple[int, str]] = []
     for sentence in _SENTENCE.finditer(folded):
         start, text = sentence.start(), sentence.group()
-        cuts = [0] + [m.end() for m in re.finditer(r"(?:,|\s(?:and|but|also|plus|or))\s+", text)
-                      if lexicon.question_start.match(text, m.end())
-                      and not text[m.end():].startswith(("and", "but", "so", "what about"))] + [len(text)]
+        joints = re.finditer(r"(?:,|&|\+|\s(?:and|but|also|plus|or))\s+|\s(?=(?:how|what|is|will|can|"
+                             r"should|does|do|why|when|would)\s)", text)
+        cuts = [0] + [m.end() for m in joints
+                      if _starts_a_question(lexicon, text[:m.start()], text[m.end():],
+                                            bare=not m.group().strip())] + [len(text)]
         for a, b in zip(cuts, cuts[1:]):
             if text[a:b].strip():
                 pieces.append((start + a, text[a:b]))
     return pieces
+
+
+def _starts_a_question(lexicon: Lexicon, before: str, after: str, bare: bool = False) -> bool:
+    """Whether ``after`` (following "and", "," ...) is a question of its own: it starts like one,
+    or it asks another kind of thing than ``before`` ("what causes it and treatment options").
+    ``bare``: nothing joins them ("what are the symptoms how long does it last"): only the
+    second rule counts."""
+    if after.startswith(("and", "but", "so", "what about")) or not before.strip():
+        return False
+    if not bare and lexicon.question_start.match(after):
+        return True
+    kind_after = find_ask(lexicon, after)
+    return kind_after is not None and find_ask(lexicon, before) not in (None, kind_after)
 
 
 def read_message(text: str, entities: Sequence[Mapping[str, Any]] = (),
@@ -204,15 +229,33 @@ def read_message(text: str, entities: Sequence[Mapping[str, Any]] = (),
             lead, body = lead + embedded.start(), body[embedded.start():]
         ask = find_ask(lexicon, body)
         follow_up = bool(lexicon.follow_up_start.match(body))
+        inside = lexicon.question_inside is not None and lexicon.question_inside.search(body)
         is_question = (piece.rstrip().endswith("?") or bool(lexicon.question_start.match(body))
-                       or bool(embedded) or (short and (ask is not None or follow_up)))
+                       or bool(embedded) or (short and (ask is not None or follow_up))
+                       or bool(inside and ask is not None))
         why_alone = bool(lexicon.subjects.get("why_alone")
                          and re.fullmatch(lexicon.subjects["why_alone"], body.strip(" ?!.")))
         clauses.append(Clause(body, is_question, ask if is_question else None,
                               _subjects(lexicon, body, offset + lead, entities), follow_up,
                               why_alone))
     months, words = time_mentioned(folded)
-    return Reading(tuple(clauses), months, words)
+    return Reading(_with_story(clauses, lexicon.not_inherited), months, words)
+
+
+def _with_story(clauses: List[Clause], not_inherited: Sequence[str]) -> Tuple[Clause, ...]:
+    """A question takes, after its own subjects, those of the statements before it: in "I broke
+    my ankle. Why do I have this?" the question is about the broken ankle."""
+    told: List[str] = []
+    result = []
+    for clause in clauses:
+        if clause.is_question and not clause.subjects:
+            subjects = tuple(dict.fromkeys(s for s in told if s not in not_inherited))
+            clause = Clause(clause.text, True, clause.ask, subjects, clause.follow_up,
+                            clause.why_alone)
+        else:
+            told += clause.subjects
+        result.append(clause)
+    return tuple(result)
 
 
 def time_mentioned(folded: str) -> Tuple[Optional[float], Optional[str]]:

@@ -15,7 +15,7 @@ from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
 import yaml
 
 from bot.knowledge import CONTENT_DIR, GENERAL, ContentError, KnowledgeBase, load_knowledge
-from bot.questions import Clause, find_ask, load_lexicon, read_message
+from bot.questions import Clause, find_ask, fold, load_lexicon, read_message
 from bot.safety import urgent_message
 from bot.selection import COMPARE, Selection, State, select
 
@@ -181,12 +181,14 @@ def compose(selection: Selection) -> Reply:
 
 
 def _worry(text: str, intent: Optional[str]) -> Optional[str]:
-    """The kind of question a story without a question is worried about."""
+    """The kind of question a story without a question mark asks: that of its last sentence
+    (patients put the question last), else of a sentence that says they worry, else the
+    model's topic, else "is it serious"."""
     lexicon = load_lexicon()
-    worried = [c.text for c in read_message(text, (), lexicon).clauses
-               if any(w in c.text for w in WORRY_WORDS)]
-    asks = [a for a in (find_ask(lexicon, w) for w in worried) if a]
-    return asks[0] if asks else (nlu_ask(intent) or "serious")
+    clauses = read_message(text, (), lexicon).clauses
+    last = find_ask(lexicon, clauses[-1].text) if clauses else None
+    worried = [find_ask(lexicon, c.text) for c in clauses if any(w in c.text for w in WORRY_WORDS)]
+    return last or next((a for a in worried if a), None) or nlu_ask(intent) or "serious"
 
 
 def answer_message(text: str, entities: Sequence[Mapping[str, Any]], intent: Optional[str],
@@ -198,12 +200,19 @@ def answer_message(text: str, entities: Sequence[Mapping[str, Any]], intent: Opt
     on_topic = any(c.subjects for c in reading.clauses) or any(w in text.lower() for w in DOMAIN_WORDS)
     if intent == OUT_OF_SCOPE and not on_topic:
         return None
+    told = tuple(s for c in reading.clauses for s in c.subjects)
+    causes = load_knowledge().causes
+    new_context = [causes[s].context for s in told if s in causes]
+    if not reading.questions and state.last_ask and new_context and \
+            new_context[-1] not in (GENERAL, state.last_context):
+        # "I broke my ankle" after "how is it treated?": the last question, in the new context
+        told_as_follow_up = Clause(fold(text), True, None, (), True, False)
+        reading = type(reading)((told_as_follow_up,), reading.months, reading.time_words)
     if not reading.questions:
-        long_story = len(text.split()) > lexicon.short_message_words
+        long_story = len(text.split()) >= lexicon.story_words
         if not long_story or intent in SMALL_TALK or (intent == INFORM and not on_topic):
             return None
-        subjects = tuple(s for c in reading.clauses for s in c.subjects)
-        story = Clause(" ".join(text.lower().split()), True, _worry(text, intent), subjects, False, False)
+        story = Clause(fold(text), True, _worry(text, intent), told, False, False)
         reading = type(reading)((story,), reading.months, reading.time_words)
     selection = select(reading, load_knowledge(), lexicon, state, nlu_ask(intent))
     return compose(selection) if selection.units else None

@@ -4,15 +4,22 @@ Rules are data (``bot/content/red_flags.yml``); this module compiles them once a
 messages against them. It is pure: text in, the matched rule (or ``None``) out, so it is tested
 without a server and runs inside the NLU pipeline (``bot.rasa_components.RedFlagGuard``), which
 means every channel gets it.
+
+Patients often tell a past, settled injury as a story ("I fell skiing in January and couldn't walk
+for two days, the MRI last week showed edema, how long until it heals?"). A rule that allows it
+(``may_be_settled: true``) is set aside when every word it matched sits in a *settled* clause: one
+with a clear past or resolved marker of the ``settled:`` section, and no ongoing marker, and no
+present-tense word just before the warning sign. The YAML header gives the exact reading.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from bisect import bisect_right
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Dict, Mapping, Optional, Pattern, Tuple
+from typing import Any, Dict, List, Mapping, Match, Optional, Pattern, Tuple
 
 import yaml
 
@@ -24,6 +31,18 @@ RED_FLAGS_FILE = CONTENT_DIR / "red_flags.yml"
 RED_FLAG_ENTITY = "red_flag"
 _APOSTROPHES = str.maketrans({"\u2019": "'", "\u2018": "'", "\u02bc": "'", "`": "'"})
 _SPACE = re.compile(r"\s+")
+# Where a clause ends. A sentence end (group `stop`) also ends the reach of a past marker; a comma,
+# colon, bracket, "but"/"though"/... or the "and" of "and now" only starts a new clause.
+_BREAK = re.compile(r"(?P<stop>[.!?;]+)|[,:()]|\b(?:but|though|although|however|whereas)\b"
+                    r"|\band(?= now\b)")
+_STOP = re.compile(r"[.!?;]+")
+_NEVER = re.compile(r"(?!)")
+_PRESENT_REACH = 2  # words before a warning sign that can put it in the present tense
+_SETTLED_LISTS = ("past", "resolved", "not_yet", "ongoing", "recurring", "present")
+_RULE_KEYS = {"id", "message", "all", "may_be_settled"}
+# Never set aside as a settled story: "I've wanted to die for weeks" and "I took too many pills an
+# hour ago" are going on, whatever past words they use.
+NEVER_SETTLED = frozenset({"crisis", "overdose"})
 
 
 @dataclass(frozen=True)
@@ -34,35 +53,160 @@ class RedFlag:
     message: str
 
 
+# How a matched word reads in time (StoryMarkers.read): told as over, unmarked, or going on now.
+SETTLED, UNMARKED, NOW = "settled", "unmarked", "now"
+
+
+@dataclass(frozen=True)
+class StoryMarkers:
+    """The compiled ``settled:`` lists that tell a settled past from a warning sign going on."""
+
+    past: Pattern[str] = _NEVER
+    resolved: Pattern[str] = _NEVER
+    not_yet: Pattern[str] = _NEVER
+    ongoing: Pattern[str] = _NEVER
+    recurring: Pattern[str] = _NEVER
+    present: Pattern[str] = _NEVER
+
+    def read(self, text: str) -> "_Reading":
+        """Cut normalised ``text`` into clauses and say when each one is set.
+
+        An ongoing marker makes a clause NOW; failing that, a past or resolved marker makes it
+        SETTLED; failing both, it keeps the state of the clause before it in the same sentence, so
+        "In March I fell, I couldn't walk for days" is one settled story. Sentences start UNMARKED.
+        A recurring marker ("..., it's back") makes NOW all of its sentence and the one before.
+        """
+        chars = list(text)
+        for found in self.resolved.finditer(text):
+            # "hasn't fully healed", "until it is healed": one of the two words before says not
+            # yet; "how long until my knee is healed?": a question asks, it does not tell.
+            before = text[max(0, found.start() - 60):found.start()].split()[-2:]
+            stop = _STOP.search(text, found.end())
+            if not any(self.not_yet.fullmatch(word) for word in before) and \
+                    not (stop and stop.group().startswith("?")):
+                # Blanked out, same length so offsets hold: "now it's fine" is not "now".
+                chars[found.start():found.end()] = " " * (found.end() - found.start())
+        blanked = "".join(chars)
+        starts: List[int] = []
+        states: List[str] = []
+        firsts = [0, 0]  # the first clauses of the sentence before and of this one
+        start, state = 0, UNMARKED
+        for found in [*_BREAK.finditer(text), None]:
+            end = len(text) if found is None else found.start()
+            clause, clean = text[start:end], blanked[start:end]
+            if self.ongoing.search(clean):
+                state = NOW
+            elif self.past.search(clause) or clean != clause:  # a past or a resolved marker
+                state = SETTLED
+            starts.append(start)
+            states.append(state)
+            if self.recurring.search(clean):
+                states[firsts[0]:] = [NOW] * (len(states) - firsts[0])
+                state = NOW
+            if found is not None:
+                start = found.end()
+                if found.group("stop"):
+                    state, firsts = UNMARKED, [firsts[1], len(states)]
+        return _Reading(blanked, self.present, tuple(starts), tuple(states))
+
+
+@dataclass(frozen=True)
+class _Reading:
+    """One message read by :meth:`StoryMarkers.read`: where its clauses start and their states."""
+
+    blanked: str
+    present: Pattern[str]
+    starts: Tuple[int, ...]
+    states: Tuple[str, ...]
+
+    def state(self, found: Match[str]) -> str:
+        """The state of a matched word: its clause's, or NOW when the word is in the present tense.
+
+        The tense is read from the match and the words just before it, so "I fell in March and
+        *can't* walk" and "he *has* chest pain" are going on whatever time the clause names.
+        """
+        index = bisect_right(self.starts, found.start()) - 1
+        before = self.blanked[self.starts[index]:found.start()].rsplit(None, _PRESENT_REACH)
+        near = " ".join(before[-_PRESENT_REACH:] + [self.blanked[found.start():found.end()]])
+        return NOW if self.present.search(near) else self.states[index]
+
+
 @dataclass(frozen=True)
 class _Rule:
     id: str
     message: str
     groups: Tuple[Pattern[str], ...]
+    may_be_settled: bool = False
 
     def matches(self, text: str) -> bool:
         return all(group.search(text) for group in self.groups)
 
+    def is_settled(self, text: str, reading: _Reading) -> bool:
+        """Whether this rule's match in ``text`` is a settled past story, so it may be set aside.
+
+        It is not when any matched word is going on NOW ("I fell in March, and now I can't walk"),
+        nor when the words outside settled clauses make the rule on their own (the old check, for
+        messages with no time said). So a settled story may still name its event unmarked later:
+        "... couldn't stand last winter. Is that from the fall?"
+        """
+        if not self.may_be_settled:
+            return False
+        states = [{reading.state(found) for found in group.finditer(text)} for group in self.groups]
+        return not any(NOW in group for group in states) and \
+            not all(UNMARKED in group for group in states)
+
 
 @dataclass(frozen=True)
 class RedFlagRules:
-    """The compiled rules and the urgent messages they lead to."""
+    """The compiled rules, the urgent messages they lead to and the settled-story markers."""
 
     rules: Tuple[_Rule, ...]
     messages: Mapping[str, str]
+    markers: StoryMarkers = field(default_factory=StoryMarkers)
 
     def check(self, text: str) -> Optional[RedFlag]:
-        """The first rule that ``text`` matches, or ``None``."""
+        """The first rule that ``text`` matches and does not tell as a settled past, or ``None``."""
         normalised = normalise(text)
+        reading: Optional[_Reading] = None
         for rule in self.rules:
-            if rule.matches(normalised):
-                return RedFlag(rule.id, rule.message)
+            if not rule.matches(normalised):
+                continue
+            if rule.may_be_settled:
+                reading = reading or self.markers.read(normalised)
+                if rule.is_settled(normalised, reading):
+                    continue
+            return RedFlag(rule.id, rule.message)
         return None
 
 
 def normalise(text: str) -> str:
     """Lower case, straight apostrophes, single spaces: the form rules are written against."""
     return _SPACE.sub(" ", text.translate(_APOSTROPHES).lower()).strip()
+
+
+def _compile(patterns: Any, where: str, path: Path, may_be_empty: bool = False) -> Pattern[str]:
+    """One whole-word pattern matching any of ``patterns`` (a list of regular expressions)."""
+    if not isinstance(patterns, list) or not all(isinstance(p, str) for p in patterns) or \
+            not (patterns or may_be_empty):
+        at_least = "" if may_be_empty else " (at least one)"
+        raise ContentError(f"{path}: {where}: write a list of quoted patterns{at_least}")
+    if not patterns:
+        return _NEVER
+    alternatives = "|".join(f"(?:{p})" for p in patterns)
+    try:
+        return re.compile(rf"(?<!\w)(?:{alternatives})(?!\w)")
+    except re.error as error:
+        raise ContentError(f"{path}: {where}: bad pattern in {patterns}: {error}")
+
+
+def _parse_markers(raw: Any, path: Path) -> StoryMarkers:
+    """Compile the ``settled:`` section; with none, no story is ever read as settled."""
+    if raw is None:
+        return StoryMarkers()
+    if not isinstance(raw, dict) or set(raw) - set(_SETTLED_LISTS):
+        raise ContentError(f"{path}: settled: use only the lists {list(_SETTLED_LISTS)}")
+    return StoryMarkers(**{name: _compile(raw.get(name) or [], f"settled: {name}", path, True)
+                           for name in _SETTLED_LISTS})
 
 
 def parse_red_flags(raw: Dict[str, Any], path: Path = RED_FLAGS_FILE) -> RedFlagRules:
@@ -75,20 +219,25 @@ def parse_red_flags(raw: Dict[str, Any], path: Path = RED_FLAGS_FILE) -> RedFlag
         raise ContentError(f"{path}: messages: {missing} is used but not defined under `numbers:`")
     rules = []
     for index, body in enumerate(raw.get("rules") or ()):
+        if not isinstance(body, dict):
+            raise ContentError(f"{path}: rules[{index}]: write a mapping with id, message, all")
         rule_id = body.get("id") or f"rules[{index}]"
+        if set(body) - _RULE_KEYS:
+            raise ContentError(f"{path}: {rule_id}: unknown key(s) {sorted(set(body) - _RULE_KEYS)}"
+                               f"; a rule has only {sorted(_RULE_KEYS)}")
         if body.get("message") not in messages:
             raise ContentError(f"{path}: {rule_id}: `message:` must be one of {sorted(messages)}")
-        groups = []
-        for group in body.get("all") or ():
-            alternatives = "|".join(f"(?:{p})" for p in group)
-            try:
-                groups.append(re.compile(rf"(?<!\w)(?:{alternatives})(?!\w)"))
-            except re.error as error:
-                raise ContentError(f"{path}: {rule_id}: bad pattern in {group}: {error}")
+        may_be_settled = body.get("may_be_settled", False)
+        if not isinstance(may_be_settled, bool):
+            raise ContentError(f"{path}: {rule_id}: `may_be_settled:` must be true or false")
+        if may_be_settled and body["message"] in NEVER_SETTLED:
+            raise ContentError(f"{path}: {rule_id}: a `{body['message']}` rule must not set "
+                               "`may_be_settled: true`; such a warning sign is never in the past")
+        groups = [_compile(group, rule_id, path) for group in body.get("all") or ()]
         if not groups:
             raise ContentError(f"{path}: {rule_id}: add at least one pattern group under `all:`")
-        rules.append(_Rule(rule_id, body["message"], tuple(groups)))
-    return RedFlagRules(tuple(rules), messages)
+        rules.append(_Rule(rule_id, body["message"], tuple(groups), may_be_settled))
+    return RedFlagRules(tuple(rules), messages, _parse_markers(raw.get("settled"), path))
 
 
 @lru_cache(maxsize=None)

@@ -20,8 +20,8 @@ from bot.knowledge import GENERAL, KnowledgeBase
 from bot.questions import NO_ASK, Clause, Lexicon, Reading, Rule
 
 COMPARE = "duration/compare"
-MAX_UNITS = 3
-MAX_UNITS_PER_QUESTION = 2
+MAX_UNITS = 4
+MAX_UNITS_PER_QUESTION = 2  # one when the message asks several questions
 LONG_MONTHS = 12.5  # beyond the article's "4 to 12 months": the long-lasting unit answers
 
 
@@ -46,8 +46,9 @@ class Selection:
     comparison_facts: Tuple[str, ...] = field(default=())
 
 
-def _context_of(clause: Clause, kb: KnowledgeBase, default: str) -> str:
-    found = [kb.causes[s].context for s in clause.subjects if s in kb.causes]
+def _context_of(clause: Clause, kb: KnowledgeBase, lexicon: Lexicon, default: str) -> str:
+    found = [kb.causes[s].context if s in kb.causes else lexicon.subject_context.get(s, GENERAL)
+             for s in clause.subjects]
     specific = [c for c in found if c != GENERAL]
     return specific[-1] if specific else default
 
@@ -62,8 +63,8 @@ def overview(kb: KnowledgeBase, lexicon: Lexicon, ask: Optional[str], context: s
     return [kb.answer(kind.topic, context).answer_id] if kind.topic in kb.topics else []
 
 
-def _by_rules(lexicon: Lexicon, clause: Clause, ask: Optional[str],
-              context: str) -> Tuple[List[str], bool]:
+def _by_rules(lexicon: Lexicon, clause: Clause, ask: Optional[str], context: str,
+              limit: int = MAX_UNITS_PER_QUESTION) -> Tuple[List[str], bool]:
     """Units for the clause's subjects, by the first rule that fits each; and whether one of
     those rules wants the overview too."""
     units: List[str] = []
@@ -75,7 +76,7 @@ def _by_rules(lexicon: Lexicon, clause: Clause, ask: Optional[str],
             if rule.unit not in units:
                 units.append(rule.unit)
                 with_overview = with_overview or rule.with_overview
-    return units[:MAX_UNITS_PER_QUESTION], with_overview
+    return units[:limit], with_overview
 
 
 def _duration_units(kb: KnowledgeBase, reading: Reading, context: str,
@@ -83,6 +84,8 @@ def _duration_units(kb: KnowledgeBase, reading: Reading, context: str,
     """A length of time the patient gave, set against the article's numbers, then the unit for
     that case (4 to 12 months, or longer)."""
     if reading.months is None or context == "osteoarthritis" or not kb.comparisons:
+        return units, None, ()
+    if reading.months < 1 / 30 * 2:  # "a day" or so: not a length of time to compare
         return units, None, ()
     comparison = next(c for c in kb.comparisons if reading.months < c.below_months)
     main = "duration/long" if reading.months >= LONG_MONTHS else kb.answer("duration", "injury").answer_id
@@ -92,12 +95,12 @@ def _duration_units(kb: KnowledgeBase, reading: Reading, context: str,
 
 
 def _for_clause(kb: KnowledgeBase, lexicon: Lexicon, clause: Clause, ask: Optional[str],
-                context: str, state: State) -> List[str]:
+                context: str, state: State, limit: int) -> List[str]:
     if clause.why_alone and state.last_units:
         last = kb.units.get(state.last_units[-1])
         return [last.why] if last is not None and last.why else \
             overview(kb, lexicon, "causes", context)
-    units, with_overview = _by_rules(lexicon, clause, ask, context)
+    units, with_overview = _by_rules(lexicon, clause, ask, context, limit)
     if not units or (with_overview and ask not in (None, "what_is")):
         units += [u for u in overview(kb, lexicon, ask, context) if u not in units]
     return units
@@ -120,19 +123,22 @@ def select(reading: Reading, kb: KnowledgeBase, lexicon: Lexicon, state: State,
     comparison_facts: Tuple[str, ...] = ()
     for clause in questions:
         ask = clause.ask
-        context = _context_of(clause, kb, state.context)
+        context = _context_of(clause, kb, lexicon, state.context)
         follow_up = ask is None and state.last_ask is not None and (
             clause.follow_up or bool(clause.subjects) or clause.why_alone)
         if follow_up:
             ask = state.last_ask
-            if context != state.last_context and context != GENERAL:
+            if context != state.last_context and context != GENERAL and \
+                    not _by_rules(lexicon, clause, ask, context)[0]:
                 # "and for arthritis?": the last question again, in the new context
                 units += [u for u in overview(kb, lexicon, ask, context) if u not in units]
                 ask_answered = ask
                 continue
-        elif ask is None and len(questions) == 1:
-            ask = nlu_ask
-        found = _for_clause(kb, lexicon, clause, ask if ask != NO_ASK else None, context, state)
+        elif ask is None and len(questions) == 1 and not _by_rules(lexicon, clause, None, context)[0]:
+            ask = nlu_ask  # the words name no kind and nothing specific: the model's topic
+        limit = 1 if len(questions) > 1 else MAX_UNITS_PER_QUESTION
+        found = _for_clause(kb, lexicon, clause, ask if ask != NO_ASK else None, context, state,
+                            limit)
         if ask == "duration" or "duration/long" in found:
             found, comparison, comparison_facts = _duration_units(kb, reading, context, found)
         units += [u for u in found if u not in units]

@@ -30,6 +30,7 @@ def ents(nlp: Language, text: str) -> List[Tuple[str, str]]:
     # causes, lay words and misspellings
     ("I have knee osteoarthritus", [("BODY_PART", "knee"), ("CAUSE", "osteoarthritis")]),
     ("it's just wear and tear", [("CAUSE", "osteoarthritis")]),
+    ("what about with OA", [("CAUSE", "osteoarthritis")]),
     ("she tore her ACL", [("CAUSE", "acl_tear")]),
     ("anterior cruciate ligament rupture", [("CAUSE", "acl_tear")]),
     ("a vertebral compression fracture", [("CAUSE", "vertebral_compression_fracture")]),
