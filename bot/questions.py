@@ -252,7 +252,7 @@ def _with_story(clauses: List[Clause], not_inherited: Sequence[str]) -> Tuple[Cl
             subjects = tuple(dict.fromkeys(s for s in told if s not in not_inherited))
             clause = Clause(clause.text, True, clause.ask, subjects, clause.follow_up,
                             clause.why_alone)
-        else:
+        elif not clause.is_question:
             told += clause.subjects
         result.append(clause)
     return tuple(result)

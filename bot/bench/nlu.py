@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any, Dict
 
 from bot.bench.recipes import Recipe, rasa_cli, rasa_env
-from bot.evaluation import HELDOUT_FILE, score_model
+from bot.evaluation import ANSWER_CASES_FILE, HELDOUT_FILE, score_answer_cases, score_model
 from bot.serve import ROOT
 
 TEST_TIMEOUT_S = 600
@@ -61,7 +61,12 @@ def heldout(recipe: Recipe, model: Path, reports: Path, log_dir: Path) -> Dict[s
                    log_dir / "cache-test")
     _tidy(out)
     score = score_model(model, ROOT / HELDOUT_FILE)
-    return {"messages": score.total, "correct": score.correct,
+    answers = score_answer_cases(model, ROOT / ANSWER_CASES_FILE)
+    return {"answer_cases": {"cases": answers.total, "passed": answers.passed,
+                             "accuracy": round(answers.accuracy, 4),
+                             "by_kind": {k: f"{p}/{n}" for k, (p, n) in answers.by_kind().items()},
+                             "failed": [r.id for r in answers.results if not r.passed]},
+            "messages": score.total, "correct": score.correct,
             "accuracy": round(score.accuracy, 4), "rasa_test_nlu": _intent_report(out),
             "fallbacks": sum(1 for _, _, p in score.misses if p == "nlu_fallback"),
             "misses": [{"text": t, "expected": e, "predicted": p} for t, e, p in score.misses],

@@ -31,7 +31,7 @@ async def run(action: Any, trk: Tracker) -> tuple:
 
 
 @pytest.mark.parametrize("intent, slots, answer_id", [
-    ("ask_what_is", {}, "what_is/general"),
+    ("ask_what_is", {}, "what_is/overview"),
     ("ask_serious", {}, "serious/general"),
     ("ask_serious", {"cause": "osteoarthritis", "body_part": "knee"}, "serious/osteoarthritis"),
     ("ask_serious", {"cause": "acl_tear"}, "serious/injury"),
@@ -39,22 +39,41 @@ async def run(action: Any, trk: Tracker) -> tuple:
     ("ask_duration", {"cause": "osteoarthritis"}, "duration/osteoarthritis"),
     ("ask_treatment", {"cause": "stress_fracture"}, "treatment/injury"),
     ("ask_treatment", {}, "treatment/general"),
-    ("ask_sources", {}, "sources/general"),
+    ("ask_sources", {}, "sources/overview"),
 ])
 async def test_answer_per_topic_and_context(intent: str, slots: Dict[str, Any], answer_id: str) -> None:
     messages, events = await run(ActionAnswer(), tracker(intent, slots))
-    topic, context = answer_id.split("/")
+    answer = KB.unit(answer_id)
     assert len(messages) == 1
-    assert messages[0]["text"] == KB.answer(topic, context).full_text
-    assert [b["payload"] for b in messages[0]["buttons"]] == [f"/ask_{t}" for t in KB.topics[topic].next]
-    assert events == [SlotSet("answer_id", answer_id)]
+    assert messages[0]["text"] == answer.full_text
+    assert [b["payload"] for b in messages[0]["buttons"]] == [f"/ask_{t}" for t in KB.topics[answer.topic].next]
+    assert events[:2] == [SlotSet("answer_id", answer_id), SlotSet("facts", list(answer.facts))]
+    assert events[2].get("name") == "last_ask" and events[3] == SlotSet("last_context", answer.context)
+
+
+async def test_the_question_asked_is_answered_and_recorded_for_audit() -> None:
+    text = "could bone cancer be the reason for it? and how long does it last?"
+    messages, events = await run(ActionAnswer(), tracker("ask_causes", text=text))
+    tumor, duration = KB.unit("cause/bone_tumor"), KB.unit("duration/general")
+    assert messages[0]["text"] == f"{tumor.full_text}\n\n{duration.full_text}"
+    assert events == [SlotSet("answer_id", "cause/bone_tumor+duration/general"),
+                      SlotSet("facts", list(dict.fromkeys(tumor.facts + duration.facts))),
+                      SlotSet("last_ask", "duration"), SlotSet("last_context", "general")]
+
+
+async def test_a_follow_up_is_read_against_the_last_answer_in_the_slots() -> None:
+    slots = {"answer_id": "treatment/general", "last_ask": "treatment", "last_context": "general",
+             "cause": "osteoarthritis"}
+    messages, events = await run(ActionAnswer(), tracker("inform", slots, text="and for arthritis?"))
+    assert messages[0]["text"] == KB.answer("treatment", "osteoarthritis").full_text
+    assert events[0] == SlotSet("answer_id", "treatment/osteoarthritis")
 
 
 async def test_red_flag_entity_sends_the_crisis_message_only() -> None:
     red_flag = {"entity": "red_flag", "value": "crisis", "start": 0, "end": 10}
     messages, events = await run(ActionAnswer(), tracker("emergency", entities=[red_flag]))
     assert len(messages) == 1 and "988" in messages[0]["text"] and messages[0]["buttons"] == []
-    assert events == [SlotSet("answer_id", "urgent/crisis")]
+    assert events[0] == SlotSet("answer_id", "urgent/crisis") and len(events) == 2
 
 
 async def test_fallback_sends_did_you_mean_buttons_from_the_ranking() -> None:
@@ -63,7 +82,7 @@ async def test_fallback_sends_did_you_mean_buttons_from_the_ranking() -> None:
     messages, events = await run(ActionAnswer(), tracker("nlu_fallback", ranking=ranking))
     assert messages[0]["text"].startswith("Sorry, I'm not sure I understood")
     assert [b["title"] for b in messages[0]["buttons"]] == ["Symptoms", "After an injury"]
-    assert events == [SlotSet("answer_id", None)]
+    assert events == [SlotSet("answer_id", None), SlotSet("facts", None)]
 
 
 async def test_inform_names_what_was_understood() -> None:

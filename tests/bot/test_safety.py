@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, Dict
 
@@ -9,7 +10,8 @@ import pytest
 import yaml
 
 from bot.knowledge import ContentError
-from bot.safety import find_red_flag, load_red_flags, normalise, parse_red_flags, urgent_message
+from bot.safety import (NEVER_SETTLED, StoryMarkers, find_red_flag, load_red_flags, normalise,
+                        parse_red_flags, urgent_message)
 
 CASES: Dict[str, Any] = yaml.safe_load(
     (Path(__file__).parent.parent / "data" / "red_flag_cases.yml").read_text(encoding="utf-8"))
@@ -53,4 +55,133 @@ def test_bad_rules_name_the_rule_and_the_fix() -> None:
         parse_red_flags(raw)
     raw["rules"][0].update(message="nope", all=[["x"]])
     with pytest.raises(ContentError, match="broken: `message:` must be one of"):
+        parse_red_flags(raw)
+
+
+# --- Settled stories (red_flags.yml `settled:`): a past, settled event told as a story. ---
+
+STORIES = [message for message in CASES["no_escalation"] if len(message.split()) >= 30]
+URGENT_STORIES = [message for _, message in CASES["escalate"] if len(message.split()) >= 30]
+NEVER_SETTLED_CASES = [case for case in CASES["escalate"] if case[0] in NEVER_SETTLED]
+
+
+def test_the_cases_hold_enough_stories_of_patient_length() -> None:
+    assert len(STORIES) >= 12 and len(URGENT_STORIES) >= 10
+    assert all(len(message.split()) <= 80 for message in STORIES + URGENT_STORIES)
+
+
+@pytest.mark.parametrize("message", STORIES)
+def test_each_settled_story_tells_a_warning_sign_that_only_the_settled_reading_sets_aside(
+    message: str
+) -> None:
+    without_reading = replace(load_red_flags(), markers=StoryMarkers())
+    assert without_reading.check(message) is not None, "this story tests nothing: no rule matches it"
+
+
+def test_crisis_and_overdose_rules_are_never_settled() -> None:
+    rules = load_red_flags().rules
+    assert {rule.message for rule in rules if rule.may_be_settled} == {"emergency"}
+    assert not [rule.id for rule in rules if rule.message in NEVER_SETTLED and rule.may_be_settled]
+
+
+@pytest.mark.parametrize("kind, message", NEVER_SETTLED_CASES)
+@pytest.mark.parametrize("story", [
+    "{m} weeks ago", "Back in March {m}", "{m} last year, it has settled", "{m} years ago, "
+    "I'm fine now", "At the time {m}, it all got better", "In 2019 {m}, it healed",
+])
+def test_past_and_resolved_markers_never_settle_self_harm_or_overdose(
+    kind: str, message: str, story: str
+) -> None:
+    flag = find_red_flag(story.format(m=message))
+    assert flag is not None and flag.message == kind
+
+
+@pytest.mark.parametrize("settled, going_on", [
+    # an ongoing marker in the clause wins over its past marker
+    ("I fell in March and couldn't get up", "I fell in March and still couldn't get up this morning"),
+    ("my knee was hot and swollen with a fever in May",
+     "my knee was hot and swollen with a fever in May and again tonight"),
+    # present tense next to the sign: going on whatever time the clause names
+    ("my husband had chest pain two years ago", "my husband had a heart attack two years ago and "
+     "he has chest pain"),
+    ("I fell weeks ago and couldn't put weight on it", "I fell weeks ago and can't put weight on it"),
+    ("In March I hurt my back and my legs went numb", "In March I hurt my back and my legs are numb"),
+    # a resolved marker settles its clause and those after it; a negated one, a not-yet one or
+    # one in a question does not
+    ("It healed but I couldn't get up after the fall", "It hasn't healed but I couldn't get up "
+     "after the fall"),
+    ("it has healed, it was bleeding heavily", "it should have healed, it was bleeding heavily"),
+    ("The infection cleared up but my knee was hot and swollen with a fever at first.",
+     "Has the infection cleared up, or why was my knee hot and swollen with a fever at first?"),
+    # a past marker reaches the clauses after it in its sentence, not the next sentence
+    ("In March I fell skiing, I couldn't walk for two days",
+     "In March I broke my hip. Mum slipped on the ice and couldn't get up."),
+    # "and now" starts a clause: the time it names is its own
+    ("I fell in March and couldn't walk and now the MRI shows edema",
+     "I fell in March and now I can't walk"),
+    # a recurring marker brings back what the sentence before told
+    ("Last year I was short of breath for weeks. I can jog again.",
+     "Last year I was short of breath for weeks. I think it's back."),
+    # an event named again later, unmarked, does not make its settled sign go on
+    ("Mum slipped last winter and couldn't stand. Is that from the fall?",
+     "Mum slipped last winter. Today she fell and couldn't stand."),
+])
+def test_a_settled_past_does_not_escalate_but_the_same_sign_going_on_does(
+    settled: str, going_on: str
+) -> None:
+    assert replace(load_red_flags(), markers=StoryMarkers()).check(settled) is not None
+    assert find_red_flag(settled) is None
+    flag = find_red_flag(going_on)
+    assert flag is not None and flag.message == "emergency"
+
+
+@pytest.mark.parametrize("message", [
+    "I fell and can't get up",  # no time said: escalates exactly as before the settled reading
+    "I fell. I can't get up.",  # across sentences too
+    "I fell off a ladder this morning and I can't stand up, the x-ray last year showed edema",
+])
+def test_messages_without_a_settled_past_still_escalate(message: str) -> None:
+    assert find_red_flag(message) is not None
+
+
+def _one_rule(**settings: Any) -> Dict[str, Any]:
+    rule = {"id": "fall", "message": "emergency", "all": [["fell"], ["couldn't walk"]], **settings}
+    return {"messages": {"emergency": "call", "crisis": "talk"}, "rules": [rule],
+            "settled": {"past": ["in march"], "ongoing": ["now"]}}
+
+
+def test_a_rule_is_settled_only_when_it_says_so() -> None:
+    story = "In March I fell and couldn't walk"
+    assert parse_red_flags(_one_rule()).check(story) is not None  # the default: always escalate
+    assert parse_red_flags(_one_rule(may_be_settled=True)).check(story) is None
+    assert parse_red_flags(_one_rule(may_be_settled=True)).check(story + " now") is not None
+    no_markers = _one_rule(may_be_settled=True)
+    del no_markers["settled"]
+    assert parse_red_flags(no_markers).check(story) is not None  # no `settled:`, no settled story
+
+
+@pytest.mark.parametrize("change, error", [
+    ({"may_be_settled": "sometimes"}, "fall: `may_be_settled:` must be true or false"),
+    ({"may_be_settled": True, "message": "crisis"}, "fall: a `crisis` rule must not set"),
+    ({"may_be_setled": True}, r"fall: unknown key\(s\) \['may_be_setled'\]"),
+    ({"all": [["fell"], []]}, "fall: write a list of quoted patterns"),
+    ({"all": ["fell"]}, "fall: write a list of quoted patterns"),
+])
+def test_bad_settled_rule_settings_name_the_rule_and_the_fix(
+    change: Dict[str, Any], error: str
+) -> None:
+    with pytest.raises(ContentError, match=error):
+        parse_red_flags(_one_rule(**change))
+
+
+@pytest.mark.parametrize("settled, error", [
+    ({"past": ["(unclosed"]}, "settled: past: bad pattern"),
+    ({"past": "weeks ago"}, "settled: past: write a list of quoted patterns"),
+    ({"pasts": ["weeks ago"]}, r"settled: use only the lists \['past'"),
+    (["weeks ago"], "settled: use only the lists"),
+])
+def test_bad_settled_markers_name_the_list_and_the_fix(settled: Any, error: str) -> None:
+    raw = _one_rule()
+    raw["settled"] = settled
+    with pytest.raises(ContentError, match=error):
         parse_red_flags(raw)
