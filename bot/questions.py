@@ -192,9 +192,12 @@ def _pieces(lexicon: Lexicon, folded: str) -> List[Tuple[int, str]]:
         start, text = sentence.start(), sentence.group()
         joints = re.finditer(r"(?:,|&|\+|\s(?:and|but|also|plus|or))\s+|\s(?=(?:how|what|is|will|can|"
                              r"should|does|do|why|when|would)\s)", text)
-        cuts = [0] + [m.end() for m in joints
-                      if _starts_a_question(lexicon, text[:m.start()], text[m.end():],
-                                            bare=not m.group().strip())] + [len(text)]
+        cuts = [0]
+        for m in joints:
+            if _starts_a_question(lexicon, text[cuts[-1]:m.start()], text[m.end():],
+                                  bare=not m.group().strip()):
+                cuts.append(m.end())
+        cuts.append(len(text))
         for a, b in zip(cuts, cuts[1:]):
             if text[a:b].strip():
                 pieces.append((start + a, text[a:b]))

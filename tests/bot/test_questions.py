@@ -1,0 +1,132 @@
+"""Reading a message into questions (bot/questions.py) and choosing units (bot/selection.py),
+without the NLU model: entities are given as the entity ruler would give them."""
+
+from __future__ import annotations
+
+from typing import Any, Dict, List, Optional, Tuple
+
+import pytest
+
+from bot.knowledge import ContentError, load_knowledge
+from bot.questions import fold, load_lexicon, parse_lexicon, read_message, time_mentioned
+from bot.replies import reply_for, slots_after, state_from_slots
+from bot.selection import State
+
+KB = load_knowledge()
+
+
+def entity(text: str, phrase: str, label: str, value: str) -> Dict[str, Any]:
+    start = text.lower().index(phrase)
+    return {"entity": label, "value": value, "start": start, "end": start + len(phrase)}
+
+
+@pytest.mark.parametrize("text, asks", [
+    # two and three questions in one message, joined or not
+    ("what does it mean and will it heal by itself?", ["what_is", "duration"]),
+    ("is it serious, how long does it last and can it be treated", ["serious", "duration", "treatment"]),
+    ("what are the symptoms how serious is it", ["symptoms", "serious"]),
+    # "what is the treatment" asks about treatment: "what is" only counts alone
+    ("What is the treatment for bone marrow edema?", ["treatment"]),
+    # a story with the question last and no question mark
+    ("I twisted my knee at netball 3 weeks ago and the MRI showed edema. how long will it take to heal",
+     ["duration"]),
+    ("my doctor said it was a bone bruise so i was wondering if it will heal", ["duration"]),
+])
+def test_questions_are_found_in_order(text: str, asks: List[str]) -> None:
+    assert [c.ask for c in read_message(text).questions] == asks
+
+
+def test_a_story_without_a_question_has_no_question_clause() -> None:
+    reading = read_message("I fell off my bike in June and the scan showed bone marrow edema in my hip.")
+    assert reading.questions == ()
+
+
+def test_entities_are_placed_in_the_clause_that_names_them() -> None:
+    text = "I have knee arthritis. And is an ACL tear a cause?"
+    ents = [entity(text, "knee", "BODY_PART", "knee"), entity(text, "arthritis", "CAUSE", "osteoarthritis"),
+            entity(text, "acl tear", "CAUSE", "acl_tear")]
+    question = read_message(text, ents).questions[-1]
+    assert question.subjects == ("acl_tear",)
+
+
+def test_a_question_without_subjects_takes_those_of_the_story_but_not_its_scan() -> None:
+    reading = read_message("The MRI says bone bruise. How long does it take?")
+    assert reading.questions[0].subjects == ("bone_bruise",)
+
+
+@pytest.mark.parametrize("text, months", [
+    ("my scan was 9 months after I twisted my ankle", 9.0),
+    ("it has been six weeks", 6 * 7 / 30),
+    ("still there after 2 yrs", 24.0),
+    ("I am 45 years old and hurt it 3 months ago", 3.0),  # an age is not a length of time
+    ("no time given", None),
+])
+def test_lengths_of_time_in_months(text: str, months: Optional[float]) -> None:
+    found, _ = time_mentioned(fold(text))
+    assert found == pytest.approx(months) if months is not None else found is None
+
+
+def test_fold_keeps_offsets() -> None:
+    assert len(fold("I\u2019M HERE")) == len("I\u2019M HERE") and fold("I\u2019M") == "i'm"
+
+
+def test_bad_lexicon_names_the_rule_to_fix() -> None:
+    with pytest.raises(ContentError, match=r"rules\[0\]: needs `about:`"):
+        parse_lexicon({"asks": {"duration": {"cues": ["how long"]}}, "rules": [{"unit": "x"}]})
+    with pytest.raises(ContentError, match="subjects.broken: bad pattern"):
+        parse_lexicon({"subjects": {"broken": ["(unclosed"]}})
+
+
+def test_every_rule_names_a_unit_and_every_ask_a_topic_or_unit() -> None:
+    lexicon = load_lexicon()
+    assert [r.unit for r in lexicon.rules if r.unit not in KB.units] == []
+    assert [a.id for a in lexicon.asks if (a.topic not in KB.topics) and (a.unit not in KB.units)] == []
+
+
+def conversation(turns: List[Tuple[str, Optional[str], List[Dict[str, Any]]]]) -> List[str]:
+    """Play (text, intent, entities) turns as the answer action does; the answer ids of each."""
+    slots: Dict[str, Any] = {}
+    ids = []
+    for text, intent, ents in turns:
+        slots.update({"cause": e["value"] for e in ents if e["entity"] == "CAUSE"})
+        reply = reply_for(intent, cause=slots.get("cause"), text=text, entities=ents,
+                          state=state_from_slots(slots))
+        slots.update(slots_after(reply))
+        ids.append(reply.answer_id or "")
+    return ids
+
+
+@pytest.mark.parametrize("turns, expected", [
+    # the question asked, not the topic's paragraph
+    ([("could bone cancer be the reason for bone marrow edema?", "ask_causes", [])], ["cause/bone_tumor"]),
+    ([("is it true that old people get it in the spine?", "nlu_fallback", [])], ["cause/spine_compression"]),
+    ([("what does it mean and will it heal by itself?", "ask_what_is", [])],
+     ["what_is/overview+duration/self_heal"]),
+    # numbers compared with the article's own
+    ([("my scan was 9 months after I twisted my ankle and it's still there. should it be gone by now?",
+       "ask_personal_advice", [])], ["duration/compare+duration/injury"]),
+    # follow-ups against the last answer
+    ([("what causes it", "ask_causes", []), ("which of those is most likely in a runner?", "nlu_fallback", [])],
+     ["causes/overview", "cause/stress_fracture"]),
+    ([("how is it treated", "ask_treatment", []), ("what happens if it's really bad?", "ask_serious", [])],
+     ["treatment/general", "treatment/severe"]),
+    ([("how is it treated", "ask_treatment", []),
+      ("and for arthritis?", "inform", [entity("and for arthritis?", "arthritis", "CAUSE", "osteoarthritis")])],
+     ["treatment/general", "treatment/osteoarthritis"]),
+    # bounded personal questions and what the article does not cover
+    ([("can I keep running?", "ask_personal_advice", [])], ["decision/activity"]),
+    ([("how do I prevent it coming back", "ask_treatment", [])], ["not_covered/prevention"]),
+    # words the article does not use
+    ([("The report says bone bruise. What is a bone bruise?", "ask_what_is", [])], ["term/bone_bruise"]),
+    # small talk and bare statements keep their own replies
+    ([("hello", "greet", [])], [""]),
+])
+def test_conversations_get_the_units_they_ask_for(turns: List[Any], expected: List[str]) -> None:
+    assert conversation(turns) == expected
+
+
+def test_every_reply_records_its_facts() -> None:
+    reply = reply_for("ask_causes", text="could bone cancer cause it? how long does it last?",
+                      state=State())
+    assert reply.answer_ids == ("cause/bone_tumor", "duration/general")
+    assert set(reply.facts) == set(KB.unit("cause/bone_tumor").facts) | set(KB.unit("duration/general").facts)
