@@ -7,9 +7,10 @@ means every channel gets it.
 
 Patients often tell a past, settled injury as a story ("I fell skiing in January and couldn't walk
 for two days, the MRI last week showed edema, how long until it heals?"). A rule that allows it
-(``may_be_settled: true``) is set aside when every word it matched sits in a *settled* clause: one
-with a clear past or resolved marker of the ``settled:`` section, and no ongoing marker, and no
-present-tense word just before the warning sign. The YAML header gives the exact reading.
+(``may_be_settled: true``; never crisis or overdose) is set aside when none of the words it matched
+is going on now (an ongoing marker in its clause, a present-tense word next to it) and the words
+outside *settled* clauses (a clear past or resolved marker of the ``settled:`` section) do not
+make the rule on their own. The header of the YAML file gives the exact reading.
 """
 
 from __future__ import annotations
@@ -38,7 +39,7 @@ _BREAK = re.compile(r"(?P<stop>[.!?;]+)|[,:()]|\b(?:but|though|although|however|
 _STOP = re.compile(r"[.!?;]+")
 _NEVER = re.compile(r"(?!)")
 _PRESENT_REACH = 2  # words before a warning sign that can put it in the present tense
-_SETTLED_LISTS = ("past", "resolved", "not_yet", "ongoing", "recurring", "present")
+_SETTLED_LISTS = ("past", "then", "resolved", "not_yet", "ongoing", "recurring", "present")
 _RULE_KEYS = {"id", "message", "all", "may_be_settled"}
 # Never set aside as a settled story: "I've wanted to die for weeks" and "I took too many pills an
 # hour ago" are going on, whatever past words they use.
@@ -62,41 +63,50 @@ class StoryMarkers:
     """The compiled ``settled:`` lists that tell a settled past from a warning sign going on."""
 
     past: Pattern[str] = _NEVER
+    then: Pattern[str] = _NEVER
     resolved: Pattern[str] = _NEVER
     not_yet: Pattern[str] = _NEVER
     ongoing: Pattern[str] = _NEVER
     recurring: Pattern[str] = _NEVER
     present: Pattern[str] = _NEVER
 
-    def read(self, text: str) -> "_Reading":
-        """Cut normalised ``text`` into clauses and say when each one is set.
+    def _blank_resolved(self, text: str) -> str:
+        """``text`` with its resolved markers blanked out (same length, so offsets hold).
 
-        An ongoing marker makes a clause NOW; failing that, a past or resolved marker makes it
-        SETTLED; failing both, it keeps the state of the clause before it in the same sentence, so
-        "In March I fell, I couldn't walk for days" is one settled story. Sentences start UNMARKED.
-        A recurring marker ("..., it's back") makes NOW all of its sentence and the one before.
+        Blanked, "now it's fine" no longer reads as "now". A marker does not count after a not-yet
+        word ("hasn't fully healed", "until it is healed") nor in a question ("is it healed?").
         """
         chars = list(text)
         for found in self.resolved.finditer(text):
-            # "hasn't fully healed", "until it is healed": one of the two words before says not
-            # yet; "how long until my knee is healed?": a question asks, it does not tell.
             before = text[max(0, found.start() - 60):found.start()].split()[-2:]
             stop = _STOP.search(text, found.end())
             if not any(self.not_yet.fullmatch(word) for word in before) and \
                     not (stop and stop.group().startswith("?")):
-                # Blanked out, same length so offsets hold: "now it's fine" is not "now".
                 chars[found.start():found.end()] = " " * (found.end() - found.start())
-        blanked = "".join(chars)
+        return "".join(chars)
+
+    def read(self, text: str) -> "_Reading":
+        """Cut normalised ``text`` into clauses and say when each one is set.
+
+        An ongoing marker makes a clause NOW; failing that, a past or resolved marker (or a then
+        marker, in a message with a past one) makes it SETTLED; failing both, it keeps the state
+        of the clause before it in the same sentence, so "In March I fell, I couldn't walk for
+        days" is one settled story. Sentences start UNMARKED. A recurring marker ("..., it's
+        back") makes NOW all of its sentence and the one before.
+        """
+        blanked = self._blank_resolved(text)
         starts: List[int] = []
         states: List[str] = []
         firsts = [0, 0]  # the first clauses of the sentence before and of this one
         start, state = 0, UNMARKED
+        dated = bool(self.past.search(text))  # "at the time" is past only in a dated story
         for found in [*_BREAK.finditer(text), None]:
             end = len(text) if found is None else found.start()
             clause, clean = text[start:end], blanked[start:end]
             if self.ongoing.search(clean):
                 state = NOW
-            elif self.past.search(clause) or clean != clause:  # a past or a resolved marker
+            elif self.past.search(clause) or (dated and self.then.search(clause)) or \
+                    clean != clause:  # changed by blanking: it has a resolved marker
                 state = SETTLED
             starts.append(start)
             states.append(state)

@@ -75,7 +75,7 @@ def test_each_settled_story_tells_a_warning_sign_that_only_the_settled_reading_s
     message: str
 ) -> None:
     without_reading = replace(load_red_flags(), markers=StoryMarkers())
-    assert without_reading.check(message) is not None, "this story tests nothing: no rule matches it"
+    assert without_reading.check(message) is not None, "no rule matches: this story tests nothing"
 
 
 def test_crisis_and_overdose_rules_are_never_settled() -> None:
@@ -86,8 +86,8 @@ def test_crisis_and_overdose_rules_are_never_settled() -> None:
 
 @pytest.mark.parametrize("kind, message", NEVER_SETTLED_CASES)
 @pytest.mark.parametrize("story", [
-    "{m} weeks ago", "Back in March {m}", "{m} last year, it has settled", "{m} years ago, "
-    "I'm fine now", "At the time {m}, it all got better", "In 2019 {m}, it healed",
+    "{m} weeks ago", "Back in March {m}", "{m} last year, it has settled",
+    "{m} years ago, I'm fine now", "At the time {m}, it all got better", "In 2019 {m}, it healed",
 ])
 def test_past_and_resolved_markers_never_settle_self_harm_or_overdose(
     kind: str, message: str, story: str
@@ -98,14 +98,20 @@ def test_past_and_resolved_markers_never_settle_self_harm_or_overdose(
 
 @pytest.mark.parametrize("settled, going_on", [
     # an ongoing marker in the clause wins over its past marker
-    ("I fell in March and couldn't get up", "I fell in March and still couldn't get up this morning"),
+    ("I fell in March and couldn't get up",
+     "I fell in March and still couldn't get up this morning"),
     ("my knee was hot and swollen with a fever in May",
      "my knee was hot and swollen with a fever in May and again tonight"),
     # present tense next to the sign: going on whatever time the clause names
     ("my husband had chest pain two years ago", "my husband had a heart attack two years ago and "
      "he has chest pain"),
-    ("I fell weeks ago and couldn't put weight on it", "I fell weeks ago and can't put weight on it"),
-    ("In March I hurt my back and my legs went numb", "In March I hurt my back and my legs are numb"),
+    ("I fell weeks ago and couldn't put weight on it",
+     "I fell weeks ago and can't put weight on it"),
+    ("In March I hurt my back and my legs went numb",
+     "In March I hurt my back and my legs are numb"),
+    # "at the time" is past only in a story that says when it was
+    ("Last year I broke my ankle. My toes were numb in the cast at the time.",
+     "I broke my ankle. My toes were numb in the cast at the time."),
     # a resolved marker settles its clause and those after it; a negated one, a not-yet one or
     # one in a question does not
     ("It healed but I couldn't get up after the fall", "It hasn't healed but I couldn't get up "
