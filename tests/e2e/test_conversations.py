@@ -1,8 +1,8 @@
 """Replay the conversation test stories against the real servers and check each reviewed answer.
 
 The stories (tests/conversations/*.yml, Rasa's test-story format) mark the expected answer after
-each turn with `slot_was_set: answer_id: <unit>+<unit>`; here the reply must start with the first of
-those reviewed answers and hold them all, in the order given (or be that urgent message).
+each turn with `slot_was_set: answer_id: <unit>+<unit>`; here one reply must hold every one of those
+reviewed answers (or be that urgent message).
 """
 
 from __future__ import annotations
@@ -64,7 +64,7 @@ def test_story_gets_the_reviewed_answers(assistant, story: Dict[str, Any]) -> No
         replies = [m.get("text") or "" for m in send(assistant.url, sender, plain(text))]
         for answer_id in answer_ids:
             texts = expected_texts(answer_id)
-            assert any(r.startswith(texts[0]) and all(t in r for t in texts) for r in replies), \
+            assert any(all(t in r for t in texts) for r in replies), \
                 f"{text!r}: expected {answer_id}, got {replies}"
             checked += 1
     assert checked > 0
