@@ -209,7 +209,7 @@ def _starts_a_question(lexicon: Lexicon, before: str, after: str, bare: bool = F
     or it asks another kind of thing than ``before`` ("what causes it and treatment options").
     ``bare``: nothing joins them ("what are the symptoms how long does it last"): only the
     second rule counts."""
-    if after.startswith(("and", "but", "so", "what about")) or not before.strip():
+    if after.startswith(("and", "but", "so")) or not before.strip():
         return False
     if not bare and lexicon.question_start.match(after):
         return True
@@ -231,16 +231,16 @@ def read_message(text: str, entities: Sequence[Mapping[str, Any]] = (),
         if embedded and not body.rstrip("?! ").endswith("?") and embedded.start() > 0:
             lead, body = lead + embedded.start(), body[embedded.start():]
         ask = find_ask(lexicon, body)
+        subjects = _subjects(lexicon, body, offset + lead, entities)
         follow_up = bool(lexicon.follow_up_start.match(body))
         inside = lexicon.question_inside is not None and lexicon.question_inside.search(body)
         is_question = (piece.rstrip().endswith("?") or bool(lexicon.question_start.match(body))
                        or bool(embedded) or (short and (ask is not None or follow_up))
-                       or bool(inside and ask is not None))
+                       or bool(inside and (ask is not None or subjects)))
         why_alone = bool(lexicon.subjects.get("why_alone")
                          and re.fullmatch(lexicon.subjects["why_alone"], body.strip(" ?!.")))
-        clauses.append(Clause(body, is_question, ask if is_question else None,
-                              _subjects(lexicon, body, offset + lead, entities), follow_up,
-                              why_alone))
+        clauses.append(Clause(body, is_question, ask if is_question else None, subjects,
+                              follow_up, why_alone))
     months, words = time_mentioned(folded)
     return Reading(_with_story(clauses, lexicon.not_inherited), months, words)
 

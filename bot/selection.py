@@ -53,6 +53,10 @@ def _context_of(clause: Clause, kb: KnowledgeBase, lexicon: Lexicon, default: st
     return specific[-1] if specific else default
 
 
+def _is_overview(kb: KnowledgeBase, unit_id: str) -> bool:
+    return any(unit_id in {a.answer_id for a in t.answers.values()} for t in kb.topics.values())
+
+
 def overview(kb: KnowledgeBase, lexicon: Lexicon, ask: Optional[str], context: str) -> List[str]:
     """The broad answer to a kind of question in the patient's context."""
     kind = next((a for a in lexicon.asks if a.id == ask), None)
@@ -126,6 +130,13 @@ def select(reading: Reading, kb: KnowledgeBase, lexicon: Lexicon, state: State,
         context = _context_of(clause, kb, lexicon, state.context)
         follow_up = ask is None and state.last_ask is not None and (
             clause.follow_up or bool(clause.subjects) or clause.why_alone)
+        if follow_up and not clause.subjects and not clause.why_alone:
+            # "is that common?", "does it make the bone break?": about what was just said
+            specific = [u for u in state.last_units if u in kb.units and not _is_overview(kb, u)]
+            if specific:
+                units += [u for u in specific[:1] if u not in units]
+                ask_answered = state.last_ask
+                continue
         if follow_up:
             ask = state.last_ask
             if context != state.last_context and context != GENERAL and \

@@ -25,6 +25,8 @@ def ents(nlp: Language, text: str) -> List[Tuple[str, str]]:
     # body parts, plural and capitalised
     ("my Knees hurt", [("BODY_PART", "knee")]),
     ("pain in my lower back", [("BODY_PART", "spine")]),
+    ("my back hurts", [("BODY_PART", "spine")]),
+    ("can it come back once it has healed", []),  # "come back" is not the spine
     ("both ankles", [("BODY_PART", "ankle")]),
     ("a stress fracture in the heel", [("CAUSE", "stress_fracture"), ("BODY_PART", "foot")]),
     # causes, lay words and misspellings
