@@ -114,6 +114,7 @@ def fold(text: str) -> str:
 
 def _compile(alternatives: Sequence[str], where: str, path: Path) -> Pattern[str]:
     joined = "|".join(f"(?:{a})" for a in alternatives).replace(" ?", r"\s*").replace(" ", r"\s+")
+    joined = joined.replace("'", "'?")  # patients often leave the apostrophe out: "dont", "its"
     try:
         return re.compile(rf"(?<![\w-])(?:{joined})(?![\w])")
     except re.error as error:
@@ -190,8 +191,9 @@ def _pieces(lexicon: Lexicon, folded: str) -> List[Tuple[int, str]]:
     pieces: List[Tuple[int, str]] = []
     for sentence in _SENTENCE.finditer(folded):
         start, text = sentence.start(), sentence.group()
-        joints = re.finditer(r"(?:,|&|\+|\s(?:and|but|also|plus|or))\s+|\s(?=(?:how|what|is|will|can|"
-                             r"should|does|do|why|when|would)\s)", text)
+        joints = re.finditer(r"(?:\s*[,&+]\s*(?:(?:and|but|also|plus|or)\s)?|\s(?:and|but|also|plus|or)\s)"
+                             r"\s*|\s(?=(?:how|what|whats|what's|is|will|can|should|does|do|why|when|"
+                             r"which|would)\s)", text)
         cuts = [0]
         for m in joints:
             if _starts_a_question(lexicon, text[cuts[-1]:m.start()], text[m.end():],
@@ -213,6 +215,9 @@ def _starts_a_question(lexicon: Lexicon, before: str, after: str, bare: bool = F
         return False
     if not bare and lexicon.question_start.match(after):
         return True
+    if bare and re.match(r"(what|whats|what's|how|why|when|which)\s", after) and \
+            lexicon.question_start.match(before.strip()):
+        return True  # "what does lesion mean what does non specific mean"
     kind_after = find_ask(lexicon, after)
     return kind_after is not None and find_ask(lexicon, before) not in (None, kind_after)
 
@@ -246,8 +251,9 @@ def read_message(text: str, entities: Sequence[Mapping[str, Any]] = (),
 
 
 def _with_story(clauses: List[Clause], not_inherited: Sequence[str]) -> Tuple[Clause, ...]:
-    """A question takes, after its own subjects, those of the statements before it: in "I broke
-    my ankle. Why do I have this?" the question is about the broken ankle."""
+    """A question without subjects of its own takes those of the clauses before it: in "I broke
+    my ankle. Why do I have this?" the question is about the broken ankle, and in "does it happen
+    in the hip and what causes it there" the second question is about the hip."""
     told: List[str] = []
     result = []
     for clause in clauses:
@@ -255,8 +261,7 @@ def _with_story(clauses: List[Clause], not_inherited: Sequence[str]) -> Tuple[Cl
             subjects = tuple(dict.fromkeys(s for s in told if s not in not_inherited))
             clause = Clause(clause.text, True, clause.ask, subjects, clause.follow_up,
                             clause.why_alone)
-        elif not clause.is_question:
-            told += clause.subjects
+        told += clause.subjects
         result.append(clause)
     return tuple(result)
 

@@ -21,7 +21,7 @@ from bot.questions import NO_ASK, Clause, Lexicon, Reading, Rule
 
 COMPARE = "duration/compare"
 MAX_UNITS = 4
-MAX_UNITS_PER_QUESTION = 2  # one when the message asks several questions
+MAX_UNITS_PER_QUESTION = 3  # one when the message asks several questions
 LONG_MONTHS = 12.5  # beyond the article's "4 to 12 months": the long-lasting unit answers
 
 
@@ -99,12 +99,15 @@ def _duration_units(kb: KnowledgeBase, reading: Reading, context: str,
 
 
 def _for_clause(kb: KnowledgeBase, lexicon: Lexicon, clause: Clause, ask: Optional[str],
-                context: str, state: State, limit: int) -> List[str]:
+                context: str, state: State, limit: int, given: List[str]) -> List[str]:
     if clause.why_alone and state.last_units:
         last = kb.units.get(state.last_units[-1])
         return [last.why] if last is not None and last.why else \
             overview(kb, lexicon, "causes", context)
-    units, with_overview = _by_rules(lexicon, clause, ask, context, limit)
+    units, with_overview = _by_rules(lexicon, clause, ask, context, limit + len(given))
+    if units and all(u in given for u in units) and not with_overview:
+        return []  # answered already by an earlier question of the message
+    units = [u for u in units if u not in given][:limit]
     if not units or (with_overview and ask not in (None, "what_is")):
         units += [u for u in overview(kb, lexicon, ask, context) if u not in units]
     return units
@@ -149,7 +152,7 @@ def select(reading: Reading, kb: KnowledgeBase, lexicon: Lexicon, state: State,
             ask = nlu_ask  # the words name no kind and nothing specific: the model's topic
         limit = 1 if len(questions) > 1 else MAX_UNITS_PER_QUESTION
         found = _for_clause(kb, lexicon, clause, ask if ask != NO_ASK else None, context, state,
-                            limit)
+                            limit, units)
         if ask == "duration" or "duration/long" in found:
             found, comparison, comparison_facts = _duration_units(kb, reading, context, found)
         units += [u for u in found if u not in units]
