@@ -206,6 +206,12 @@ def _pieces(lexicon: Lexicon, folded: str) -> List[Tuple[int, str]]:
     return pieces
 
 
+def _ends_question(folded: str, offset: int) -> bool:
+    """Whether the sentence holding ``offset`` ends with a question mark."""
+    end = re.search(r"[.?!;\n]", folded[offset:])
+    return bool(end and end.group() == "?")
+
+
 def _starts_a_question(lexicon: Lexicon, before: str, after: str, bare: bool = False) -> bool:
     """Whether ``after`` (following "and", "," ...) is a question of its own: it starts like one,
     or it asks another kind of thing than ``before`` ("what causes it and treatment options").
@@ -213,8 +219,10 @@ def _starts_a_question(lexicon: Lexicon, before: str, after: str, bare: bool = F
     second rule counts."""
     if after.startswith(("and", "but", "so")) or not before.strip():
         return False
-    if not bare and lexicon.question_start.match(after):
-        return True
+    if not bare and lexicon.question_start.match(after) and (
+            after.rstrip().endswith("?") or find_ask(lexicon, after) is not None
+            or lexicon.question_start.match(before.strip())):
+        return True  # "..., is it serious" but not "he was limping but is walking fine now"
     if bare and re.match(r"(what|whats|what's|how|why|when|which)\s", after) and \
             lexicon.question_start.match(before.strip()):
         return True  # "what does lesion mean what does non specific mean"
@@ -229,7 +237,10 @@ def read_message(text: str, entities: Sequence[Mapping[str, Any]] = (),
     folded = fold(text)
     short = len(_WORDS.findall(folded)) <= lexicon.short_message_words
     clauses = []
-    for offset, piece in _pieces(lexicon, folded):
+    pieces = _pieces(lexicon, folded)
+    # a piece cut from a sentence that ends with "?" ("is it serious or just something that heals?")
+    sentence_asks = {offset: _ends_question(folded, offset) for offset, _ in pieces}
+    for offset, piece in pieces:
         body = piece.strip(" ,.;!\t\n")
         lead = len(piece) - len(piece.lstrip(" ,\t\n"))
         embedded = lexicon.embedded_question.search(body)
@@ -239,7 +250,8 @@ def read_message(text: str, entities: Sequence[Mapping[str, Any]] = (),
         subjects = _subjects(lexicon, body, offset + lead, entities)
         follow_up = bool(lexicon.follow_up_start.match(body))
         inside = lexicon.question_inside is not None and lexicon.question_inside.search(body)
-        is_question = (piece.rstrip().endswith("?") or bool(lexicon.question_start.match(body))
+        cut_from_question = sentence_asks.get(offset, False) and ask is not None
+        is_question = (piece.rstrip().endswith("?") or cut_from_question or bool(lexicon.question_start.match(body))
                        or bool(embedded) or (short and (ask is not None or follow_up))
                        or bool(inside and (ask is not None or subjects)))
         why_alone = bool(lexicon.subjects.get("why_alone")

@@ -72,15 +72,16 @@ def _by_rules(lexicon: Lexicon, clause: Clause, ask: Optional[str], context: str
     """Units for the clause's subjects, by the first rule that fits each; and whether one of
     those rules wants the overview too."""
     units: List[str] = []
+    plain: List[bool] = []
     covered: Set[str] = set()
-    with_overview = False
     for rule in lexicon.rules:
         if rule.about in clause.subjects and rule.about not in covered and rule.fits(ask, context):
             covered.update((rule.about, *rule.covers))
             if rule.unit not in units:
                 units.append(rule.unit)
-                with_overview = with_overview or rule.with_overview
-    return units[:limit], with_overview
+                plain.append(not rule.with_overview)
+    # the overview too only where nothing but a term was found ("how long does a bone bruise take")
+    return units[:limit], bool(units) and not any(plain)
 
 
 def _duration_units(kb: KnowledgeBase, reading: Reading, context: str,
