@@ -59,7 +59,11 @@ class Rule:
     with_overview: bool = False
     covers: Tuple[str, ...] = ()
 
-    def fits(self, ask: Optional[str], context: str) -> bool:
+    def fits(self, ask: Optional[str], context: str, inherited: bool = False) -> bool:
+        """Whether the rule answers this kind of question in this context. A subject taken from
+        earlier in the message counts only where the rule names the kind (or is a term's)."""
+        if inherited and self.asks is None and not self.with_overview:
+            return False
         kind_fits = self.asks is None or (ask or NO_ASK) in self.asks
         return kind_fits and (self.context is None or self.context == context)
 
@@ -91,6 +95,7 @@ class Clause:
     subjects: Tuple[str, ...]  # what it is about, in order of appearance
     follow_up: bool  # starts like "and ...", "what about ...", "which of those ..."
     why_alone: bool  # just "why?"
+    inherited: bool = False  # the subjects are those of the clauses before, not its own
 
 
 @dataclass(frozen=True)
@@ -272,7 +277,7 @@ def _with_story(clauses: List[Clause], not_inherited: Sequence[str]) -> Tuple[Cl
         if clause.is_question and not clause.subjects:
             subjects = tuple(dict.fromkeys(s for s in told if s not in not_inherited))
             clause = Clause(clause.text, True, clause.ask, subjects, clause.follow_up,
-                            clause.why_alone)
+                            clause.why_alone, inherited=True)
         told += clause.subjects
         result.append(clause)
     return tuple(result)

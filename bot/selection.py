@@ -75,7 +75,8 @@ def _by_rules(lexicon: Lexicon, clause: Clause, ask: Optional[str], context: str
     plain: List[bool] = []
     covered: Set[str] = set()
     for rule in lexicon.rules:
-        if rule.about in clause.subjects and rule.about not in covered and rule.fits(ask, context):
+        if rule.about in clause.subjects and rule.about not in covered and \
+                rule.fits(ask, context, clause.inherited):
             covered.update((rule.about, *rule.covers))
             if rule.unit not in units:
                 units.append(rule.unit)
@@ -106,7 +107,7 @@ def _for_clause(kb: KnowledgeBase, lexicon: Lexicon, clause: Clause, ask: Option
         return [last.why] if last is not None and last.why else \
             overview(kb, lexicon, "causes", context)
     units, with_overview = _by_rules(lexicon, clause, ask, context, limit + len(given))
-    if units and all(u in given for u in units) and not with_overview:
+    if units and all(u in given for u in units) and not with_overview and not clause.inherited:
         return []  # answered already by an earlier question of the message
     units = [u for u in units if u not in given][:limit]
     if not units or (with_overview and ask not in (None, "what_is")):
