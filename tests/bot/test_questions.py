@@ -66,6 +66,11 @@ def test_lengths_of_time_in_months(text: str, months: Optional[float]) -> None:
     assert found == pytest.approx(months) if months is not None else found is None
 
 
+@pytest.mark.parametrize("text", ["i dont remember hurting it", "I don't remember hurting it"])
+def test_apostrophes_are_optional_in_patterns(text: str) -> None:
+    assert "no_injury" in read_message(text + ". why do i have it?").questions[0].subjects
+
+
 def test_fold_keeps_offsets() -> None:
     assert len(fold("I\u2019M HERE")) == len("I\u2019M HERE") and fold("I\u2019M") == "i'm"
 
@@ -118,6 +123,19 @@ def conversation(turns: List[Tuple[str, Optional[str], List[Dict[str, Any]]]]) -
     ([("how do I prevent it coming back", "ask_treatment", [])], ["not_covered/prevention"]),
     # words the article does not use
     ([("The report says bone bruise. What is a bone bruise?", "ask_what_is", [])], ["term/bone_bruise"]),
+    # a later question with its own kind is answered for that kind, not for the earlier subject
+    ([("what causes it in older peoples backs and is it serious", "ask_causes", [])],
+     ["cause/spine_compression+serious/general"]),
+    # "is that common?" leans on the last specific answer
+    ([("do they treat it with steroids", "ask_treatment", []), ("is that common?", "affirm", [])],
+     ["treatment/severe", "treatment/severe"]),
+    # a new context told as a statement re-answers the last question in it
+    ([("how is it treated", "ask_treatment", []),
+      ("I had a fall and broke my ankle", "inform", [entity("I had a fall and broke my ankle", "broke", "CAUSE", "fracture")])],
+     ["treatment/general", "treatment/injury"]),
+    # a statement cut by "but" is not a question ("but is walking fine now")
+    ([("he was limping but is walking fine now. will it go away by itself", "ask_duration", [])],
+     ["duration/self_heal"]),
     # small talk and bare statements keep their own replies
     ([("hello", "greet", [])], [""]),
 ])
