@@ -16,7 +16,7 @@ import yaml
 
 from bot.knowledge import CONTENT_DIR, GENERAL, ContentError, KnowledgeBase, load_knowledge
 from bot.questions import Clause, find_ask, fold, load_lexicon, read_message
-from bot.safety import urgent_message
+from bot.safety import is_settled_story, urgent_message
 from bot.selection import COMPARE, Selection, State, select
 
 REPLIES_FILE = CONTENT_DIR / "replies.yml"
@@ -241,8 +241,10 @@ def reply_for(
         entities: the NLU entities of the message (with character offsets).
         state: the conversation so far (last question, context); by default a new one.
     """
-    if red_flag or intent == EMERGENCY:
+    if red_flag or (intent == EMERGENCY and not (text and is_settled_story(text))):
         return urgent_reply(red_flag)
+    # The classifier's guess of an emergency, no rule matched, and the message tells only a
+    # settled past ("couldn't walk for a day in March, fine now"): answered, not escalated.
     if text.strip():
         answered = answer_message(text, entities, intent,
                                   state or State(context_for(cause), context_for(cause)))
@@ -251,6 +253,8 @@ def reply_for(
     topic = topic_of(intent)
     if topic:
         return topic_answer(topic, cause)
+    if intent == EMERGENCY:
+        return did_you_mean(ranking)
     if intent == INFORM:
         return context_noted(cause, body_part)
     if intent == FALLBACK or intent is None:

@@ -262,6 +262,14 @@ def find_red_flag(text: str) -> Optional[RedFlag]:
     return load_red_flags().check(text)
 
 
+def is_settled_story(text: str) -> bool:
+    """Whether ``text`` tells only a settled past (a past time or "it's fine now", and nothing
+    said to be going on now). Used where no rule matched but the classifier guessed an emergency:
+    a story of an old injury is answered, not escalated (issue 19)."""
+    reading = load_red_flags().markers.read(normalise(text))
+    return SETTLED in reading.states and NOW not in reading.states
+
+
 def urgent_message(kind: str) -> str:
     """The fixed urgent-care message of a kind (``emergency``, ``crisis``, ``overdose``)."""
     messages = load_red_flags().messages

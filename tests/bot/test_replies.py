@@ -100,3 +100,13 @@ def test_context_for_unknown_cause_is_general() -> None:
 def test_disclaimer_says_not_a_diagnosis() -> None:
     text = disclaimer()
     assert "not a doctor" in text and "can't diagnose" in text and "emergency" in text
+
+
+def test_a_guessed_emergency_in_a_settled_story_is_answered_not_escalated() -> None:
+    story = ("In March I couldn't get out of bed for two days with my hip, it settled after rest "
+             "and it's fine now. Does rest usually sort it out?")
+    assert reply_for("emergency", text=story).answer_id != "urgent/emergency"
+    # the same guess with something going on now still escalates
+    assert reply_for("emergency", text="I can't get out of bed today, my hip").answer_id == "urgent/emergency"
+    # and a rule's match always does, whatever the story
+    assert reply_for("ask_duration", red_flag="crisis", text=story).answer_id == "urgent/crisis"
