@@ -272,7 +272,10 @@ def state_from_slots(slots: Mapping[str, Any]) -> State:
     """The conversation's :class:`State` from the tracker's slots (after this message's entities
     were mapped, so ``cause`` already holds a cause named in this message)."""
     last_id = slots.get(SLOT_ANSWER_ID) or ""
-    return State(context_for(slots.get("cause")), slots.get(SLOT_LAST_CONTEXT) or GENERAL,
+    last_context = slots.get(SLOT_LAST_CONTEXT) or GENERAL
+    # a context found from the patient's words ("hurt his knee at football") lasts like a cause
+    context = context_for(slots.get("cause")) if slots.get("cause") else last_context
+    return State(context, last_context,
                  slots.get(SLOT_LAST_ASK), tuple(u for u in last_id.split("+") if u))
 
 

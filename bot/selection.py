@@ -155,7 +155,10 @@ def select(reading: Reading, kb: KnowledgeBase, lexicon: Lexicon, state: State,
         limit = 1 if len(questions) > 1 else MAX_UNITS_PER_QUESTION
         found = _for_clause(kb, lexicon, clause, ask if ask != NO_ASK else None, context, state,
                             limit, units)
-        if ask == "duration" or "duration/long" in found:
+        persisting = any("persisting" in c.subjects for c in reading.clauses)
+        if ask == "duration" or "duration/long" in found or (
+                persisting and ask in (None, "serious", "decision", "what_is")):
+            # a length of time told with "still there" asks whether that is long
             found, comparison, comparison_facts = _duration_units(kb, reading, context, found)
         units += [u for u in found if u not in units]
         ask_answered = ask or ask_answered
