@@ -31,6 +31,10 @@ _UNITS = {"day": 1 / 30, "wk": 7 / 30, "week": 7 / 30, "month": 1.0, "mth": 1.0,
 _NUMBER_WORDS = {"a": 1, "an": 1, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6,
                  "seven": 7, "eight": 8, "nine": 9, "ten": 10, "eleven": 11, "twelve": 12,
                  "eighteen": 18, "a couple of": 2, "a few": 3, "several": 3, "few": 3}
+# Where a new question starts with nothing to join it: a wh-word and a word that makes it a question.
+_BARE_QUESTION = (r"(?:how|what|whats|what's|why|when|which|where)\s+(?:is|are|was|does|do|did|can|"
+                  r"could|should|will|would|long|much|many|soon|often|serious|about|causes?|happens|"
+                  r"kind|type|exactly|if)\b")
 _DURATION = re.compile(
     r"(?<![\w.])(\d+(?:\.\d+)?|a couple of|a few|several|few|an|a|one|two|three|four|five|six|"
     r"seven|eight|nine|ten|eleven|twelve|eighteen)(?: and a half)?[\s-]*"
@@ -96,6 +100,7 @@ class Clause:
     follow_up: bool  # starts like "and ...", "what about ...", "which of those ..."
     why_alone: bool  # just "why?"
     inherited: bool = False  # the subjects are those of the clauses before, not its own
+    context_only: bool = False  # a statement that only gives a new context ("I broke my ankle")
 
 
 @dataclass(frozen=True)
@@ -197,8 +202,7 @@ def _pieces(lexicon: Lexicon, folded: str) -> List[Tuple[int, str]]:
     for sentence in _SENTENCE.finditer(folded):
         start, text = sentence.start(), sentence.group()
         joints = re.finditer(r"(?:\s*[,&+]\s*(?:(?:and|but|also|plus|or)\s)?|\s(?:and|but|also|plus|or)\s)"
-                             r"\s*|\s(?=(?:how|what|whats|what's|is|will|can|should|does|do|why|when|"
-                             r"which|would)\s)", text)
+                             r"\s*|\s(?=" + _BARE_QUESTION + ")", text)
         cuts = [0]
         for m in joints:
             if _starts_a_question(lexicon, text[cuts[-1]:m.start()], text[m.end():],
@@ -228,9 +232,8 @@ def _starts_a_question(lexicon: Lexicon, before: str, after: str, bare: bool = F
             after.rstrip().endswith("?") or find_ask(lexicon, after) is not None
             or lexicon.question_start.match(before.strip())):
         return True  # "..., is it serious" but not "he was limping but is walking fine now"
-    if bare and re.match(r"(what|whats|what's|how|why|when|which)\s", after) and \
-            lexicon.question_start.match(before.strip()):
-        return True  # "what does lesion mean what does non specific mean"
+    if bare:  # "what does lesion mean what does non specific mean", "symptoms how serious is it"
+        return bool(lexicon.question_start.match(before.strip()) or find_ask(lexicon, before))
     kind_after = find_ask(lexicon, after)
     return kind_after is not None and find_ask(lexicon, before) not in (None, kind_after)
 

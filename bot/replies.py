@@ -206,7 +206,7 @@ def answer_message(text: str, entities: Sequence[Mapping[str, Any]], intent: Opt
     if not reading.questions and state.last_ask and new_context and \
             new_context[-1] not in (GENERAL, state.last_context):
         # "I broke my ankle" after "how is it treated?": the last question, in the new context
-        told_as_follow_up = Clause(fold(text), True, None, (), True, False)
+        told_as_follow_up = Clause(fold(text), True, None, told, True, False, context_only=True)
         reading = type(reading)((told_as_follow_up,), reading.months, reading.time_words)
     if not reading.questions:
         long_story = len(text.split()) >= lexicon.story_words

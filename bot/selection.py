@@ -47,8 +47,9 @@ class Selection:
 
 
 def _context_of(clause: Clause, kb: KnowledgeBase, lexicon: Lexicon, default: str) -> str:
-    found = [kb.causes[s].context if s in kb.causes else lexicon.subject_context.get(s, GENERAL)
-             for s in clause.subjects]
+    denied = "no_injury" in clause.subjects  # "I never hurt my knee" is no injury
+    found = [kb.causes[s].context if s in kb.causes else
+             GENERAL if denied else lexicon.subject_context.get(s, GENERAL) for s in clause.subjects]
     specific = [c for c in found if c != GENERAL]
     return specific[-1] if specific else default
 
@@ -95,7 +96,8 @@ def _duration_units(kb: KnowledgeBase, reading: Reading, context: str,
         return units, None, ()
     comparison = next(c for c in kb.comparisons if reading.months < c.below_months)
     main = "duration/long" if reading.months >= LONG_MONTHS else kb.answer("duration", "injury").answer_id
-    rest = [u for u in units if not u.startswith("duration/")]
+    overviews = {"duration/long", *(a.answer_id for a in kb.topics["duration"].answers.values())}
+    rest = [u for u in units if u not in overviews]
     text = comparison.text.format(time=reading.time_words).capitalize()
     return [COMPARE, main, *rest], text, comparison.facts
 
@@ -135,6 +137,14 @@ def select(reading: Reading, kb: KnowledgeBase, lexicon: Lexicon, state: State,
         context = _context_of(clause, kb, lexicon, state.context)
         follow_up = ask is None and state.last_ask is not None and (
             clause.follow_up or bool(clause.subjects) or clause.why_alone)
+        if clause.context_only and state.last_ask:
+            ask = state.last_ask  # the last question again, in the context just given
+            found = overview(kb, lexicon, ask, context)
+            if ask == "duration":
+                found, comparison, comparison_facts = _duration_units(kb, reading, context, found)
+            units += [u for u in found if u not in units]
+            ask_answered = ask
+            continue
         if follow_up and not clause.subjects and not clause.why_alone:
             # "is that common?", "does it make the bone break?": about what was just said
             specific = [u for u in state.last_units if u in kb.units and not _is_overview(kb, u)]
@@ -156,8 +166,8 @@ def select(reading: Reading, kb: KnowledgeBase, lexicon: Lexicon, state: State,
         found = _for_clause(kb, lexicon, clause, ask if ask != NO_ASK else None, context, state,
                             limit, units)
         persisting = any("persisting" in c.subjects for c in reading.clauses)
-        if ask == "duration" or "duration/long" in found or (
-                persisting and ask in (None, "serious", "decision", "what_is")):
+        if comparison is None and (ask == "duration" or "duration/long" in found or (
+                persisting and ask in (None, "serious", "decision", "what_is"))):
             # a length of time told with "still there" asks whether that is long
             found, comparison, comparison_facts = _duration_units(kb, reading, context, found)
         units += [u for u in found if u not in units]
