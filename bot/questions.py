@@ -87,6 +87,8 @@ class Lexicon:
     question_inside: Optional[Pattern[str]] = None
     subject_context: Mapping[str, str] = field(default_factory=dict)
     story_words: int = 15
+    report_subjects: Tuple[str, ...] = ()
+    report_unit: Optional[str] = None
 
 
 @dataclass(frozen=True)
@@ -163,7 +165,8 @@ def parse_lexicon(raw: Dict[str, Any], path: Path = QUESTIONS_FILE) -> Lexicon:
                    asks, subjects, tuple(rules), tuple(raw.get("not_inherited") or ()),
                    _compile(_alternatives(raw.get("question_inside") or "(?!x)x"), "question_inside",
                             path),
-                   dict(raw.get("subject_context") or {}), int(raw.get("story_words") or 15))
+                   dict(raw.get("subject_context") or {}), int(raw.get("story_words") or 15),
+                   tuple(raw.get("report_subjects") or ()), raw.get("report_unit"))
 
 
 @lru_cache(maxsize=None)

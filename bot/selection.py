@@ -172,4 +172,9 @@ def select(reading: Reading, kb: KnowledgeBase, lexicon: Lexicon, state: State,
             found, comparison, comparison_facts = _duration_units(kb, reading, context, found)
         units += [u for u in found if u not in units]
         ask_answered = ask or ask_answered
-    return Selection(tuple(units[:MAX_UNITS]), ask_answered, context, comparison, comparison_facts)
+    pasted = any(s in lexicon.report_subjects for c in reading.clauses if not c.is_question
+                 for s in c.subjects)
+    if pasted and units and lexicon.report_unit and "term/report_wording" not in units:
+        units = units[:MAX_UNITS - 1] + [lexicon.report_unit]  # "what does my report mean"
+    return Selection(tuple(dict.fromkeys(units[:MAX_UNITS])), ask_answered, context, comparison,
+                     comparison_facts)
