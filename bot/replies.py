@@ -275,8 +275,8 @@ def state_from_slots(slots: Mapping[str, Any]) -> State:
     last_context = slots.get(SLOT_LAST_CONTEXT) or GENERAL
     # a context found from the patient's words ("hurt his knee at football") lasts like a cause
     context = context_for(slots.get("cause")) if slots.get("cause") else last_context
-    return State(context, last_context,
-                 slots.get(SLOT_LAST_ASK), tuple(u for u in last_id.split("+") if u))
+    return State(context, last_context, slots.get(SLOT_LAST_ASK),
+                 tuple(u for u in last_id.split("+") if u), slots.get("body_part"))
 
 
 def slots_after(reply: Reply) -> Dict[str, Any]:

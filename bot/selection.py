@@ -13,7 +13,7 @@ and well under a millisecond a message.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import List, Optional, Set, Tuple
 
 from bot.knowledge import GENERAL, KnowledgeBase
@@ -33,6 +33,7 @@ class State:
     last_context: str = GENERAL  # the context the last answer was given in
     last_ask: Optional[str] = None
     last_units: Tuple[str, ...] = ()
+    body_part: Optional[str] = None  # the body part the patient named last (slot ``body_part``)
 
 
 @dataclass(frozen=True)
@@ -133,6 +134,9 @@ def select(reading: Reading, kb: KnowledgeBase, lexicon: Lexicon, state: State,
     comparison: Optional[str] = None
     comparison_facts: Tuple[str, ...] = ()
     for clause in questions:
+        if state.body_part and set(clause.subjects) <= {"place_pronoun"} and clause.subjects:
+            # "what causes it there" after "my mum has it in her hip"
+            clause = replace(clause, subjects=(state.body_part,), inherited=True)
         ask = clause.ask
         context = _context_of(clause, kb, lexicon, state.context)
         follow_up = ask is None and state.last_ask is not None and (
