@@ -62,11 +62,12 @@ class Rule:
     context: Optional[str] = None
     with_overview: bool = False
     covers: Tuple[str, ...] = ()
+    own: bool = False  # only for a subject the question names itself
 
     def fits(self, ask: Optional[str], context: str, inherited: bool = False) -> bool:
         """Whether the rule answers this kind of question in this context. A subject taken from
         earlier in the message counts only where the rule names the kind (or is a term's)."""
-        if inherited and self.asks is None and not self.with_overview:
+        if inherited and (self.own or (self.asks is None and not self.with_overview)):
             return False
         kind_fits = self.asks is None or (ask or NO_ASK) in self.asks
         return kind_fits and (self.context is None or self.context == context)
@@ -156,7 +157,8 @@ def parse_lexicon(raw: Dict[str, Any], path: Path = QUESTIONS_FILE) -> Lexicon:
                                f"from {sorted(kinds)} (unknown: {unknown})")
         rules.append(Rule(body["about"], body["unit"],
                           tuple(body["ask"]) if body.get("ask") else None, body.get("context"),
-                          bool(body.get("with_overview")), tuple(body.get("covers") or ())))
+                          bool(body.get("with_overview")), tuple(body.get("covers") or ()),
+                          bool(body.get("own"))))
     return Lexicon(int(raw.get("short_message_words") or 8),
                    _compile(_alternatives(raw.get("question_starts")), "question_starts", path),
                    _compile(_alternatives(raw.get("follow_up_starts")), "follow_up_starts", path),

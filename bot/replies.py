@@ -201,8 +201,9 @@ def answer_message(text: str, entities: Sequence[Mapping[str, Any]], intent: Opt
     if intent == OUT_OF_SCOPE and not on_topic:
         return None
     told = tuple(s for c in reading.clauses for s in c.subjects)
-    causes = load_knowledge().causes
-    new_context = [causes[s].context for s in told if s in causes]
+    causes, by_words = load_knowledge().causes, lexicon.subject_context
+    new_context = [causes[s].context if s in causes else by_words[s] for s in told
+                   if s in causes or s in by_words]
     if not reading.questions and state.last_ask and new_context and \
             new_context[-1] not in (GENERAL, state.last_context):
         # "I broke my ankle" after "how is it treated?": the last question, in the new context
@@ -213,7 +214,7 @@ def answer_message(text: str, entities: Sequence[Mapping[str, Any]], intent: Opt
         if not long_story or intent in SMALL_TALK or (intent == INFORM and not on_topic):
             return None
         story = Clause(fold(text), True, _worry(text, intent), told, False, False)
-        reading = type(reading)((story,), reading.months, reading.time_words)
+        reading = type(reading)(reading.clauses + (story,), reading.months, reading.time_words)
     selection = select(reading, load_knowledge(), lexicon, state, nlu_ask(intent))
     return compose(selection) if selection.units else None
 

@@ -55,6 +55,16 @@ def _context_of(clause: Clause, kb: KnowledgeBase, lexicon: Lexicon, default: st
     return specific[-1] if specific else default
 
 
+_IF_CONTEXT = ("what if", "and if", "but if", "if ", "what about", "and for", "how about", "and with")
+
+
+def _ask_of(kb: KnowledgeBase, lexicon: Lexicon, units: List[str]) -> Optional[str]:
+    """The kind of question the first unit answers (for follow-ups after a question that named
+    no kind: "can a bone tumour be behind it" -> causes)."""
+    topic = kb.units[units[0]].topic if units and units[0] in kb.units else None
+    return next((a.id for a in lexicon.asks if topic and a.topic == topic), None)
+
+
 def _is_overview(kb: KnowledgeBase, unit_id: str) -> bool:
     return any(unit_id in {a.answer_id for a in t.answers.values()} for t in kb.topics.values())
 
@@ -149,7 +159,14 @@ def select(reading: Reading, kb: KnowledgeBase, lexicon: Lexicon, state: State,
             units += [u for u in found if u not in units]
             ask_answered = ask
             continue
-        if follow_up and not clause.subjects and not clause.why_alone:
+        if state.last_ask and context not in (GENERAL, state.last_context) and \
+                clause.text.startswith(_IF_CONTEXT):
+            # "what if the cause is osteoarthritis", "and for arthritis?": the last question again
+            units += [u for u in overview(kb, lexicon, state.last_ask, context) if u not in units]
+            ask_answered = state.last_ask
+            continue
+        if follow_up and not clause.subjects and not clause.why_alone and \
+                not clause.text.startswith(("what else", "anything else")):
             # "is that common?", "does it make the bone break?": about what was just said
             specific = [u for u in state.last_units if u in kb.units and not _is_overview(kb, u)]
             if specific:
@@ -169,13 +186,13 @@ def select(reading: Reading, kb: KnowledgeBase, lexicon: Lexicon, state: State,
         limit = 1 if len(questions) > 1 else MAX_UNITS_PER_QUESTION
         found = _for_clause(kb, lexicon, clause, ask if ask != NO_ASK else None, context, state,
                             limit, units)
-        persisting = any("persisting" in c.subjects for c in reading.clauses)
+        persisting = any({"persisting", "long_persisting"} & set(c.subjects) for c in reading.clauses)
         if comparison is None and (ask == "duration" or "duration/long" in found or (
                 persisting and ask in (None, "serious", "decision", "what_is"))):
             # a length of time told with "still there" asks whether that is long
             found, comparison, comparison_facts = _duration_units(kb, reading, context, found)
         units += [u for u in found if u not in units]
-        ask_answered = ask or ask_answered
+        ask_answered = ask or _ask_of(kb, lexicon, found) or ask_answered
     pasted = any(s in lexicon.report_subjects for c in reading.clauses if not c.is_question
                  for s in c.subjects)
     if pasted and units and lexicon.report_unit and "term/report_wording" not in units:
