@@ -262,10 +262,12 @@ def read_message(text: str, entities: Sequence[Mapping[str, Any]] = (),
         ask = find_ask(lexicon, body)
         subjects = _subjects(lexicon, body, offset + lead, entities)
         follow_up = bool(lexicon.follow_up_start.match(body))
+        # "also would anti inflammatories help": a joining word before the question's start
+        unjoined = re.sub(r"^(also|and|so|but|plus|ok|okay|oh|well|then|or)\s+", "", body)
         inside = lexicon.question_inside is not None and lexicon.question_inside.search(body)
         cut_from_question = sentence_asks.get(offset, False) and ask is not None
-        is_question = (piece.rstrip().endswith("?") or cut_from_question or bool(lexicon.question_start.match(body))
-                       or bool(embedded) or (short and (ask is not None or follow_up))
+        is_question = (piece.rstrip().endswith("?") or cut_from_question
+                       or bool(lexicon.question_start.match(unjoined)) or bool(embedded) or (short and (ask is not None or follow_up))
                        or bool(inside and (ask is not None or subjects)))
         why_alone = bool(lexicon.subjects.get("why_alone")
                          and re.fullmatch(lexicon.subjects["why_alone"], body.strip(" ?!.")))

@@ -159,8 +159,14 @@ def select(reading: Reading, kb: KnowledgeBase, lexicon: Lexicon, state: State,
             units += [u for u in found if u not in units]
             ask_answered = ask
             continue
+        if state.last_ask and clause.text.startswith(("what else", "anything else")):
+            # "what else is there apart from that": the rest of the last kind's answer
+            units += [u for u in overview(kb, lexicon, state.last_ask, context) if u not in units]
+            ask_answered = state.last_ask
+            continue
         if state.last_ask and context not in (GENERAL, state.last_context) and \
-                clause.text.startswith(_IF_CONTEXT):
+                clause.text.startswith(_IF_CONTEXT) and \
+                not _by_rules(lexicon, clause, state.last_ask, context)[0]:
             # "what if the cause is osteoarthritis", "and for arthritis?": the last question again
             units += [u for u in overview(kb, lexicon, state.last_ask, context) if u not in units]
             ask_answered = state.last_ask
