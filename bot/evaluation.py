@@ -6,9 +6,14 @@ import asyncio
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Awaitable, Callable, Dict, List, Sequence, Tuple
+from typing import TYPE_CHECKING, Awaitable, Callable, Dict, List, Sequence, Tuple
 
 from rasa.shared.nlu.training_data.loading import load_data
+
+if TYPE_CHECKING:
+    from rasa.core.agent import Agent
+
+    from bot.replies import Reply
 
 HELDOUT_FILE = Path("tests/data/nlu_heldout.yml")
 
@@ -51,11 +56,16 @@ async def score_intents(
     return IntentScore(len(examples), len(examples) - len(misses), tuple(misses))
 
 
-def score_model(model_path: Path, path: Path = HELDOUT_FILE) -> IntentScore:
-    """Load a trained model and score it on a held-out file."""
+def load_agent(model_path: Path) -> "Agent":
+    """A trained model, loaded for parsing messages in this process."""
     from rasa.core.agent import Agent
 
-    agent = Agent.load(str(model_path))
+    return Agent.load(str(model_path))
+
+
+def score_model(model_path: Path, path: Path = HELDOUT_FILE) -> IntentScore:
+    """Load a trained model and score it on a held-out file."""
+    agent = load_agent(model_path)
     return asyncio.run(score_intents(agent.parse_message, load_examples(path)))
 
 
@@ -112,16 +122,9 @@ def _turn_problem(ids: Sequence[str], turn: Dict) -> str:
     return (f"missing {missing} " if missing else "") + (f"unwanted {present}" if present else "")
 
 
-def reply_ids(reply: "object") -> Tuple[str, ...]:
-    """The answer ids of a reply, with the names of non-medical replies (``fallback``, ...)."""
-    from bot.replies import Reply, load_replies
-
-    assert isinstance(reply, Reply)
-    if reply.answer_id:
-        return reply.answer_ids
-    names = load_replies().replies
-    return tuple(n for n, (text, _) in names.items() if reply.text == text.split("{")[0] or
-                 (reply.text.startswith(text.split("{")[0]) and "{" in text)) or ("unknown",)
+def reply_ids(reply: "Reply") -> Tuple[str, ...]:
+    """The answer ids of a reply, or the replies.yml name of a non-medical one (``fallback``)."""
+    return reply.answer_ids or (reply.name or "unknown",)
 
 
 async def run_answer_cases(parse: Callable[[str], Awaitable[Dict]],
@@ -158,7 +161,5 @@ async def run_answer_cases(parse: Callable[[str], Awaitable[Dict]],
 
 def score_answer_cases(model_path: Path, path: Path = ANSWER_CASES_FILE) -> AnswerScore:
     """Load a trained model and play the answer cases of ``path`` against it."""
-    from rasa.core.agent import Agent
-
-    agent = Agent.load(str(model_path))
+    agent = load_agent(model_path)
     return asyncio.run(run_answer_cases(agent.parse_message, load_answer_cases(path)))

@@ -93,7 +93,6 @@ class KnowledgeBase:
     references: Mapping[str, str]
     units: Mapping[str, Answer] = field(default_factory=dict)  # every answer by id, overviews too
     comparisons: Tuple[Comparison, ...] = ()
-    not_covered: frozenset = frozenset()  # ids of units that state no article fact
 
     def answer(self, topic: str, context: str = GENERAL) -> Answer:
         """The answer for ``topic`` in ``context``, or the general one where the article makes no
@@ -181,12 +180,9 @@ def parse_units(raw: Dict[str, Any], kb: KnowledgeBase, path: Path = UNITS_FILE)
     """Add the answer units of answer_units.yml to ``kb``; every answer gets its id in ``units``."""
     _require(isinstance(raw, dict), path, "top level", "the file must be a YAML mapping")
     units: Dict[str, Answer] = {a.answer_id: a for a in kb.all_answers()}
-    not_covered = set()
     for unit_id, body in (raw.get("units") or {}).items():
         _require(unit_id not in units, path, f"units.{unit_id}", "this id is used twice")
         units[unit_id] = _parse_unit(path, unit_id, body or {}, kb.topics, kb.references)
-        if (body or {}).get("not_covered"):
-            not_covered.add(unit_id)
     for unit in units.values():
         _require(unit.why is None or unit.why in units, path, f"units.{unit.answer_id}.why",
                  f"unknown unit {unit.why!r}")
@@ -199,8 +195,7 @@ def parse_units(raw: Dict[str, Any], kb: KnowledgeBase, path: Path = UNITS_FILE)
         comparisons.append(Comparison(float(body["below_months"]), " ".join(body["text"].split()),
                                       tuple(str(f) for f in body.get("facts") or ())))
     comparisons.sort(key=lambda c: c.below_months)
-    return replace(kb, units=units, comparisons=tuple(comparisons),
-                   not_covered=frozenset(not_covered))
+    return replace(kb, units=units, comparisons=tuple(comparisons))
 
 
 @lru_cache(maxsize=None)

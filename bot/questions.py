@@ -12,7 +12,7 @@ any run of white space.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Dict, List, Mapping, Optional, Pattern, Sequence, Tuple
@@ -90,6 +90,7 @@ class Lexicon:
     story_words: int = 15
     report_subjects: Tuple[str, ...] = ()
     report_unit: Optional[str] = None
+    why_alone: Optional[Pattern[str]] = None
 
 
 @dataclass(frozen=True)
@@ -168,7 +169,8 @@ def parse_lexicon(raw: Dict[str, Any], path: Path = QUESTIONS_FILE) -> Lexicon:
                    _compile(_alternatives(raw.get("question_inside") or "(?!x)x"), "question_inside",
                             path),
                    dict(raw.get("subject_context") or {}), int(raw.get("story_words") or 15),
-                   tuple(raw.get("report_subjects") or ()), raw.get("report_unit"))
+                   tuple(raw.get("report_subjects") or ()), raw.get("report_unit"),
+                   _compile(_alternatives(raw.get("why_alone") or "(?!x)x"), "why_alone", path))
 
 
 @lru_cache(maxsize=None)
@@ -193,7 +195,7 @@ def find_ask(lexicon: Lexicon, text: str) -> Optional[str]:
 def _subjects(lexicon: Lexicon, text: str, offset: int,
               entities: Sequence[Mapping[str, Any]]) -> Tuple[str, ...]:
     hits = [(m.start(), name) for name, pattern in lexicon.subjects.items()
-            for m in [pattern.search(text)] if m and name != "why_alone"]
+            for m in [pattern.search(text)] if m]
     for entity in entities:
         start = int(entity.get("start", -1)) - offset
         if 0 <= start < len(text) and entity.get("value") and entity.get("entity") != "red_flag":
@@ -267,10 +269,10 @@ def read_message(text: str, entities: Sequence[Mapping[str, Any]] = (),
         inside = lexicon.question_inside is not None and lexicon.question_inside.search(body)
         cut_from_question = sentence_asks.get(offset, False) and ask is not None
         is_question = (piece.rstrip().endswith("?") or cut_from_question
-                       or bool(lexicon.question_start.match(unjoined)) or bool(embedded) or (short and (ask is not None or follow_up))
+                       or bool(lexicon.question_start.match(unjoined)) or bool(embedded)
+                       or (short and (ask is not None or follow_up))
                        or bool(inside and (ask is not None or subjects)))
-        why_alone = bool(lexicon.subjects.get("why_alone")
-                         and re.fullmatch(lexicon.subjects["why_alone"], body.strip(" ?!.")))
+        why_alone = bool(lexicon.why_alone and lexicon.why_alone.fullmatch(body.strip(" ?!.")))
         clauses.append(Clause(body, is_question, ask if is_question else None, subjects,
                               follow_up, why_alone))
     months, words = time_mentioned(folded)
@@ -286,8 +288,7 @@ def _with_story(clauses: List[Clause], not_inherited: Sequence[str]) -> Tuple[Cl
     for clause in clauses:
         if clause.is_question and not clause.subjects:
             subjects = tuple(dict.fromkeys(s for s in told if s not in not_inherited))
-            clause = Clause(clause.text, True, clause.ask, subjects, clause.follow_up,
-                            clause.why_alone, inherited=True)
+            clause = replace(clause, subjects=subjects, inherited=True)
         told += clause.subjects
         result.append(clause)
     return tuple(result)

@@ -51,6 +51,7 @@ class Reply:
     facts: Tuple[str, ...] = field(default=())
     ask: Optional[str] = None  # the kind of question answered, for follow-ups ("and the hip?")
     context: Optional[str] = None  # the context the answer was given in
+    name: Optional[str] = None  # the replies.yml name of a non-medical reply ("fallback", ...)
 
     @property
     def answer_ids(self) -> Tuple[str, ...]:
@@ -116,7 +117,7 @@ def disclaimer() -> str:
 def _named(name: str, **fill: str) -> Reply:
     kb = load_knowledge()
     text, buttons = load_replies().get(name)
-    return Reply(text.format(**fill), tuple(topic_button(kb, t) for t in buttons))
+    return Reply(text.format(**fill), tuple(topic_button(kb, t) for t in buttons), name=name)
 
 
 def topic_answer(topic: str, cause: Optional[str] = None) -> Reply:
@@ -145,7 +146,7 @@ def did_you_mean(ranking: Sequence[Mapping[str, Any]]) -> Reply:
     text, defaults = load_replies().get("fallback")
     guesses = [topic_of(str(item.get("name"))) for item in ranking]
     topics = list(dict.fromkeys(t for t in guesses if t))[:MAX_SUGGESTIONS] or list(defaults)
-    return Reply(text, tuple(topic_button(kb, t) for t in topics))
+    return Reply(text, tuple(topic_button(kb, t) for t in topics), name="fallback")
 
 
 def urgent_reply(red_flag_kind: Optional[str]) -> Reply:
@@ -180,12 +181,11 @@ def compose(selection: Selection) -> Reply:
                  tuple(dict.fromkeys(facts)), selection.ask, selection.context)
 
 
-def _worry(text: str, intent: Optional[str]) -> Optional[str]:
+def _worry(clauses: Sequence[Clause], intent: Optional[str]) -> Optional[str]:
     """The kind of question a story without a question mark asks: that of its last sentence
     (patients put the question last), else of a sentence that says they worry, else the
     model's topic, else "is it serious"."""
     lexicon = load_lexicon()
-    clauses = read_message(text, (), lexicon).clauses
     last = find_ask(lexicon, clauses[-1].text) if clauses else None
     worried = [find_ask(lexicon, c.text) for c in clauses if any(w in c.text for w in WORRY_WORDS)]
     return last or next((a for a in worried if a), None) or nlu_ask(intent) or "serious"
@@ -213,7 +213,7 @@ def answer_message(text: str, entities: Sequence[Mapping[str, Any]], intent: Opt
         long_story = len(text.split()) >= lexicon.story_words
         if not long_story or intent in SMALL_TALK or (intent == INFORM and not on_topic):
             return None
-        story = Clause(fold(text), True, _worry(text, intent), told, False, False)
+        story = Clause(fold(text), True, _worry(reading.clauses, intent), told, False, False)
         reading = type(reading)(reading.clauses + (story,), reading.months, reading.time_words)
     selection = select(reading, load_knowledge(), lexicon, state, nlu_ask(intent))
     return compose(selection) if selection.units else None

@@ -143,6 +143,7 @@ def select(reading: Reading, kb: KnowledgeBase, lexicon: Lexicon, state: State,
     ask_answered, context = state.last_ask, state.context
     comparison: Optional[str] = None
     comparison_facts: Tuple[str, ...] = ()
+    persisting = any({"persisting", "long_persisting"} & set(c.subjects) for c in reading.clauses)
     for clause in questions:
         if state.body_part and set(clause.subjects) <= {"place_pronoun"} and clause.subjects:
             # "what causes it there" after "my mum has it in her hip"
@@ -171,8 +172,7 @@ def select(reading: Reading, kb: KnowledgeBase, lexicon: Lexicon, state: State,
             units += [u for u in overview(kb, lexicon, state.last_ask, context) if u not in units]
             ask_answered = state.last_ask
             continue
-        if follow_up and not clause.subjects and not clause.why_alone and \
-                not clause.text.startswith(("what else", "anything else")):
+        if follow_up and not clause.subjects and not clause.why_alone:
             # "is that common?", "does it make the bone break?": about what was just said
             specific = [u for u in state.last_units if u in kb.units and not _is_overview(kb, u)]
             if specific:
@@ -192,7 +192,6 @@ def select(reading: Reading, kb: KnowledgeBase, lexicon: Lexicon, state: State,
         limit = 1 if len(questions) > 1 else MAX_UNITS_PER_QUESTION
         found = _for_clause(kb, lexicon, clause, ask if ask != NO_ASK else None, context, state,
                             limit, units)
-        persisting = any({"persisting", "long_persisting"} & set(c.subjects) for c in reading.clauses)
         if comparison is None and (ask == "duration" or "duration/long" in found or (
                 persisting and ask in (None, "serious", "decision", "what_is"))):
             # a length of time told with "still there" asks whether that is long

@@ -8,6 +8,7 @@ and the confusion matrix of the same messages.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
 import shutil
@@ -17,7 +18,8 @@ from pathlib import Path
 from typing import Any, Dict
 
 from bot.bench.recipes import Recipe, rasa_cli, rasa_env
-from bot.evaluation import ANSWER_CASES_FILE, HELDOUT_FILE, score_answer_cases, score_model
+from bot.evaluation import (ANSWER_CASES_FILE, HELDOUT_FILE, load_agent, load_answer_cases,
+                            load_examples, run_answer_cases, score_intents)
 from bot.serve import ROOT
 
 TEST_TIMEOUT_S = 600
@@ -60,8 +62,10 @@ def heldout(recipe: Recipe, model: Path, reports: Path, log_dir: Path) -> Dict[s
                     "--out", str(out)], log_dir / f"test-nlu-{recipe.name}.log", TEST_TIMEOUT_S,
                    log_dir / "cache-test")
     _tidy(out)
-    score = score_model(model, ROOT / HELDOUT_FILE)
-    answers = score_answer_cases(model, ROOT / ANSWER_CASES_FILE)
+    agent = load_agent(model)  # once for both scores
+    score = asyncio.run(score_intents(agent.parse_message, load_examples(ROOT / HELDOUT_FILE)))
+    answers = asyncio.run(run_answer_cases(agent.parse_message,
+                                           load_answer_cases(ROOT / ANSWER_CASES_FILE)))
     return {"answer_cases": {"cases": answers.total, "passed": answers.passed,
                              "accuracy": round(answers.accuracy, 4),
                              "by_kind": {k: f"{p}/{n}" for k, (p, n) in answers.by_kind().items()},
