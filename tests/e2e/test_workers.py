@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import time
 from pathlib import Path
 from typing import Dict, Iterator, List, Set
 
@@ -56,7 +57,17 @@ def two_workers(trained_model: Path, tmp_path_factory: pytest.TempPathFactory) -
         env.setenv("BME_REDIS_URL", "redis://127.0.0.1:6379/0")
         env.setenv("SANIC_WORKERS", "2")
         with Servers(free_port(), free_port(), trained_model, log_dir=log_dir) as servers:
+            _wait_for_listeners(servers.rasa_port, 2)
             yield servers
+
+
+def _wait_for_listeners(port: int, count: int, timeout: float = 180.0) -> None:
+    """Servers is ready when one worker answers; the other may still be loading the model (under
+    load, for minutes), and a worker joins the port's group only when it listens. Wait for it."""
+    deadline = time.monotonic() + timeout
+    while len(_tcp_sockets(port, "0A")) < count:
+        assert time.monotonic() < deadline, f"fewer than {count} workers listen after {timeout} s"
+        time.sleep(0.5)
 
 
 def _rasa_workers(servers: Servers) -> List[int]:
