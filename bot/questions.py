@@ -24,7 +24,9 @@ from bot.knowledge import CONTENT_DIR, ContentError
 QUESTIONS_FILE = CONTENT_DIR / "questions.yml"
 NO_ASK = "none"
 _FOLD = str.maketrans({"\u2019": "'", "\u2018": "'", "\u02bc": "'", "`": "'"})
-_SENTENCE = re.compile(r"(?:[^.?!;:\n-]|-(?=\w))+[.?!;:-]*")
+# Sentences end at . ? ! ; : - and quotes (a pasted report line in quotes is a sentence of its
+# own), but not at "?" or "-" right before a letter ("?early necrosis", "non-specific").
+_SENTENCE = re.compile(r'(?:[^.?!;:\n"-]|[-?](?=\w))+[.?!;:"-]*')
 _WORDS = re.compile(r"[a-z0-9']+")
 _UNITS = {"day": 1 / 30, "wk": 7 / 30, "week": 7 / 30, "month": 1.0, "mth": 1.0, "mo": 1.0,
           "year": 12.0, "yr": 12.0}
@@ -50,6 +52,7 @@ class Ask:
     topic: Optional[str] = None
     unit: Optional[str] = None
     weak_cues: Tuple[Pattern[str], ...] = ()  # count only when no kind's cue is found
+    first: bool = False  # its cue wins wherever it is in the clause
 
 
 @dataclass(frozen=True)
@@ -145,7 +148,8 @@ def parse_lexicon(raw: Dict[str, Any], path: Path = QUESTIONS_FILE) -> Lexicon:
         raise ContentError(f"{path}: top level: the file must be a YAML mapping")
     asks = tuple(Ask(kind, tuple(_compile([c], f"asks.{kind}", path) for c in body.get("cues") or ()),
                      body.get("topic"), body.get("unit"),
-                     tuple(_compile([c], f"asks.{kind}", path) for c in body.get("weak_cues") or ()))
+                     tuple(_compile([c], f"asks.{kind}", path) for c in body.get("weak_cues") or ()),
+                     bool(body.get("first")))
                  for kind, body in (raw.get("asks") or {}).items())
     kinds = {a.id for a in asks} | {NO_ASK}
     subjects = {name: _compile(pats, f"subjects.{name}", path)
@@ -181,14 +185,15 @@ def load_lexicon(path: Path = QUESTIONS_FILE) -> Lexicon:
 
 
 def find_ask(lexicon: Lexicon, text: str) -> Optional[str]:
-    """The kind of question in ``text``: the earliest cue wins; weak cues ("what is", "can I")
-    only when no other cue is found ("what is the treatment" asks about treatment)."""
+    """The kind of question in ``text``: the earliest cue wins, except that a kind marked
+    ``first`` wins wherever its cue is; weak cues ("what is", "can I") only when no other cue is
+    found ("what is the treatment" asks about treatment)."""
     found: List[Tuple[int, int, int, str]] = []
     for order, ask in enumerate(lexicon.asks):
         for weak, cues in ((0, ask.cues), (1, ask.weak_cues)):
             starts = [m.start() for cue in cues for m in [cue.search(text)] if m]
             if starts:
-                found.append((weak, min(starts), order, ask.id))
+                found.append((weak, -1 if ask.first and not weak else min(starts), order, ask.id))
     return min(found)[3] if found else None
 
 

@@ -197,16 +197,19 @@ def answer_message(text: str, entities: Sequence[Mapping[str, Any]], intent: Opt
     nothing the units answer (small talk, a bare statement of context, something unclear)."""
     lexicon = load_lexicon()
     reading = read_message(text, entities, lexicon)
-    on_topic = any(c.subjects for c in reading.clauses) or any(w in text.lower() for w in DOMAIN_WORDS)
+    on_topic = any(c.subjects for c in reading.clauses) or any(w in text.lower() for w in DOMAIN_WORDS) \
+        or bool(state.last_ask and any(q.ask or q.follow_up for q in reading.questions))  # "how fast?"
     if intent == OUT_OF_SCOPE and not on_topic:
         return None
     told = tuple(s for c in reading.clauses for s in c.subjects)
     causes, by_words = load_knowledge().causes, lexicon.subject_context
     new_context = [causes[s].context if s in causes else by_words[s] for s in told
                    if s in causes or s in by_words]
-    if not reading.questions and state.last_ask and new_context and \
-            new_context[-1] not in (GENERAL, state.last_context):
-        # "I broke my ankle" after "how is it treated?": the last question, in the new context
+    if not reading.questions and state.last_ask and (
+            (new_context and new_context[-1] not in (GENERAL, state.last_context))
+            or (reading.months is not None and state.last_ask == "duration")):
+        # "I broke my ankle" after "how is it treated?": the last question, in the new context;
+        # "it's been 8 months" after "how long does it last?": that time against the article's
         told_as_follow_up = Clause(fold(text), True, None, told, True, False, context_only=True)
         reading = type(reading)((told_as_follow_up,), reading.months, reading.time_words)
     if not reading.questions:

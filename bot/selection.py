@@ -153,8 +153,13 @@ def select(reading: Reading, kb: KnowledgeBase, lexicon: Lexicon, state: State,
         follow_up = ask is None and state.last_ask is not None and (
             clause.follow_up or bool(clause.subjects) or clause.why_alone)
         if clause.context_only and state.last_ask:
-            ask = state.last_ask  # the last question again, in the context just given
-            found = overview(kb, lexicon, ask, context)
+            # the last question again, in the context just given: what the patient told answers
+            # it where a rule says so ("I'm a runner" after "what causes it"), else the overview
+            ask = state.last_ask
+            kind = next(a for a in lexicon.asks if a.id == ask)
+            found = [u for u in _by_rules(lexicon, clause, ask, context)[0]
+                     if u in kb.units and kb.units[u].topic == kind.topic and kind.topic] \
+                or overview(kb, lexicon, ask, context)
             if ask == "duration":
                 found, comparison, comparison_facts = _duration_units(kb, reading, context, found)
             units += [u for u in found if u not in units]

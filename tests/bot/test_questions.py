@@ -31,9 +31,21 @@ def entity(text: str, phrase: str, label: str, value: str) -> Dict[str, Any]:
     ("I twisted my knee at netball 3 weeks ago and the MRI showed edema. how long will it take to heal",
      ["duration"]),
     ("my doctor said it was a bone bruise so i was wondering if it will heal", ["duration"]),
+    # "normal treatment" asks about treatment, "bad arthritis" is not "how bad is it"
+    ("what is the normal treatment", ["treatment"]),
+    ("I have bad arthritis in my hip. does it go away", ["duration"]),
+    # a misspelt kind
+    ("what simptoms does it cause", ["symptoms"]),
+    # "can they see it on ..." asks how it is found, not for a decision
+    ("can they spot it on an x-ray", ["how_found"]),
 ])
 def test_questions_are_found_in_order(text: str, asks: List[str]) -> None:
     assert [c.ask for c in read_message(text).questions] == asks
+
+
+def test_a_question_mark_before_a_word_does_not_end_a_sentence() -> None:
+    reading = read_message("Edema of the femoral head, ?early necrosis. Old dislocation.")
+    assert reading.questions == ()
 
 
 def test_a_story_without_a_question_has_no_question_clause() -> None:
@@ -136,6 +148,31 @@ def conversation(turns: List[Tuple[str, Optional[str], List[Dict[str, Any]]]]) -
     # a statement cut by "but" is not a question ("but is walking fine now")
     ([("he was limping but is walking fine now. will it go away by itself", "ask_duration", [])],
      ["duration/self_heal"]),
+    # a statement that answers the last question in its own topic ("I'm a runner" -> the cause)
+    ([("what causes it", "ask_causes", []), ("i do a lot of marathon training", "inform", [])],
+     ["causes/overview", "cause/stress_fracture"]),
+    # ... but a statement of context is not a question about what it names
+    ([("is it serious", "ask_serious", []),
+      ("my mum has arthritis in her knee", "inform",
+       [entity("my mum has arthritis in her knee", "arthritis", "CAUSE", "osteoarthritis"),
+        entity("my mum has arthritis in her knee", "knee", "BODY_PART", "knee")])],
+     ["serious/general", "serious/osteoarthritis"]),
+    # a length of time told after "how long": set against the article's numbers
+    ([("how long does it last", "ask_duration", []), ("well mine is 10 months now", "goodbye", [])],
+     ["duration/general", "duration/compare+duration/injury"]),
+    # a short follow-up the model calls out of scope is still a follow-up
+    ([("does arthritis get worse with it", "ask_osteoarthritis",
+       [entity("does arthritis get worse with it", "arthritis", "CAUSE", "osteoarthritis")]),
+      ("how quick", "out_of_scope", [])],
+     ["oa/worse", "duration/osteoarthritis"]),
+    # prevention wins over the "can I ..." of a decision, wherever its cue is
+    ([("how can I stop this happening again", "ask_personal_advice", [])], ["not_covered/prevention"]),
+    # where in the body, then a body part
+    ([("which joints does it usually affect", "ask_injury", []), ("and the ankle?", "inform", [entity("and the ankle?", "ankle", "BODY_PART", "ankle")])],
+     ["injury/overview", "body/ankle"]),
+    # a report line in quotes is a sentence of its own: pasted, so "only your doctor can say"
+    ([('it says "marrow oedema of the medial femoral condyle" what is a bone bruise', "ask_what_is", [])],
+     ["term/bone_bruise+decision/my_results"]),
     # small talk and bare statements keep their own replies
     ([("hello", "greet", [])], [""]),
 ])
