@@ -122,6 +122,10 @@ class Reading:
     def questions(self) -> Tuple[Clause, ...]:
         return tuple(c for c in self.clauses if c.is_question)
 
+    @property
+    def words(self) -> int:
+        return sum(len(_WORDS.findall(c.text)) for c in self.clauses)
+
 
 def fold(text: str) -> str:
     """Lower case and straight apostrophes, keeping every character's offset."""
@@ -139,7 +143,14 @@ def _compile(alternatives: Sequence[str], where: str, path: Path) -> Pattern[str
 
 
 def _alternatives(raw: Any) -> List[str]:
-    return [a.strip() for a in str(raw).split("|")] if isinstance(raw, str) else list(raw or ())
+    """A list of patterns, or one string of plain words joined by "|" (no groups: a "|" inside
+    parentheses would be cut, so patterns with groups must be written as a YAML list)."""
+    if not isinstance(raw, str):
+        return list(raw or ())
+    if "(" in raw:
+        raise ContentError(f"{QUESTIONS_FILE}: a '|'-joined entry holds a group: {raw[:60]!r}...; "
+                           "write patterns with groups as a YAML list")
+    return [a.strip() for a in raw.split("|")]
 
 
 def parse_lexicon(raw: Dict[str, Any], path: Path = QUESTIONS_FILE) -> Lexicon:
@@ -260,7 +271,7 @@ def read_message(text: str, entities: Sequence[Mapping[str, Any]] = (),
     pieces = _pieces(lexicon, folded)
     # a piece cut from a sentence that ends with "?" ("is it serious or just something that heals?")
     sentence_asks = {offset: _ends_question(folded, offset) for offset, _ in pieces}
-    for offset, piece in pieces:
+    for index, (offset, piece) in enumerate(pieces):
         body = piece.strip(" ,.;!\t\n")
         lead = len(piece) - len(piece.lstrip(" ,\t\n"))
         embedded = lexicon.embedded_question.search(body)
@@ -273,7 +284,9 @@ def read_message(text: str, entities: Sequence[Mapping[str, Any]] = (),
         unjoined = re.sub(r"^(also|and|so|but|plus|ok|okay|oh|well|then|or)\s+", "", body)
         inside = lexicon.question_inside is not None and lexicon.question_inside.search(body)
         cut_from_question = sentence_asks.get(offset, False) and ask is not None
-        is_question = (piece.rstrip().endswith("?") or cut_from_question
+        # patients put the question last and often leave out the "?": a last clause with a kind
+        last_with_kind = index == len(pieces) - 1 and ask is not None
+        is_question = (piece.rstrip().endswith("?") or cut_from_question or last_with_kind
                        or bool(lexicon.question_start.match(unjoined)) or bool(embedded)
                        or (short and (ask is not None or follow_up))
                        or bool(inside and (ask is not None or subjects)))

@@ -128,6 +128,21 @@ def _for_clause(kb: KnowledgeBase, lexicon: Lexicon, clause: Clause, ask: Option
     return units
 
 
+def _story_causes(kb: KnowledgeBase, lexicon: Lexicon, reading: Reading,
+                  units: List[str]) -> List[str]:
+    """What the article says about a cause the patient's story names ("scans show the ACL is
+    torn ... is she right?"), after the answers to its questions: the story is why they ask."""
+    if reading.words < lexicon.story_words or not reading.questions or len(units) >= MAX_UNITS - 1:
+        return []
+    named = [s for c in reading.clauses if not c.is_question for s in c.subjects if s in kb.causes]
+    found: List[str] = []
+    for cause in dict.fromkeys(named):
+        clause = Clause(cause, False, "causes", (cause,), False, False)
+        found += [u for u in _by_rules(lexicon, clause, "causes", GENERAL)[0]
+                  if u.startswith("cause/") and u not in units and u not in found]
+    return found[:1]
+
+
 def select(reading: Reading, kb: KnowledgeBase, lexicon: Lexicon, state: State,
            nlu_ask: Optional[str] = None) -> Selection:
     """The units that answer each question of ``reading``, in order (at most :data:`MAX_UNITS`).
@@ -203,6 +218,7 @@ def select(reading: Reading, kb: KnowledgeBase, lexicon: Lexicon, state: State,
             found, comparison, comparison_facts = _duration_units(kb, reading, context, found)
         units += [u for u in found if u not in units]
         ask_answered = ask or _ask_of(kb, lexicon, found) or ask_answered
+    units += _story_causes(kb, lexicon, reading, units)
     pasted = any(s in lexicon.report_subjects for c in reading.clauses if not c.is_question
                  for s in c.subjects)
     if pasted and units and lexicon.report_unit and "term/report_wording" not in units:

@@ -43,6 +43,26 @@ def test_questions_are_found_in_order(text: str, asks: List[str]) -> None:
     assert [c.ask for c in read_message(text).questions] == asks
 
 
+def test_a_statement_with_is_in_it_is_not_a_question() -> None:
+    reading = read_message("Both knees have arthritis and the left one is worse. The pain is there "
+                           "most nights. What can be done for it")
+    assert [c.ask for c in reading.questions] == ["treatment"]
+
+
+def test_the_last_sentence_with_a_kind_is_a_question_without_its_mark() -> None:
+    reading = read_message("we tried rest for weeks and now want another way to treat it")
+    assert [c.ask for c in reading.questions] == ["treatment"]
+
+
+def test_a_question_after_a_comma_is_found() -> None:
+    assert read_message("rest or physio, which one works best").questions != ()
+
+
+def test_patterns_with_groups_must_be_a_list() -> None:
+    with pytest.raises(ContentError, match="YAML list"):
+        parse_lexicon({"question_starts": "how (long|much)|what"})
+
+
 def test_a_question_mark_before_a_word_does_not_end_a_sentence() -> None:
     reading = read_message("Edema of the femoral head, ?early necrosis. Old dislocation.")
     assert reading.questions == ()
@@ -113,6 +133,10 @@ def conversation(turns: List[Tuple[str, Optional[str], List[Dict[str, Any]]]]) -
     return ids
 
 
+SKI_STORY = ("I was skiing last month and twisted my knee badly. The MRI shows a torn ACL and fluid "
+             "in the bone. How long will it take to settle")
+
+
 @pytest.mark.parametrize("turns, expected", [
     # the question asked, not the topic's paragraph
     ([("could bone cancer be the reason for bone marrow edema?", "ask_causes", [])], ["cause/bone_tumor"]),
@@ -173,6 +197,9 @@ def conversation(turns: List[Tuple[str, Optional[str], List[Dict[str, Any]]]]) -
     # a report line in quotes is a sentence of its own: pasted, so "only your doctor can say"
     ([('it says "marrow oedema of the medial femoral condyle" what is a bone bruise', "ask_what_is", [])],
      ["term/bone_bruise+decision/my_results"]),
+    # a long story with a question also gets what the article says about the cause it names
+    ([(SKI_STORY, "ask_duration", [entity(SKI_STORY, "torn acl", "CAUSE", "acl_tear")])],
+     ["duration/injury+cause/acl_tear"]),
     # small talk and bare statements keep their own replies
     ([("hello", "greet", [])], [""]),
 ])
