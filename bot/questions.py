@@ -73,7 +73,7 @@ class Rule:
         if inherited and (self.own or (self.asks is None and not self.with_overview)):
             return False
         kind_fits = self.asks is None or (ask or NO_ASK) in self.asks
-        return kind_fits and (self.context is None or self.context == context)
+        return kind_fits and (self.context is None or context in self.context.split("|"))
 
 
 @dataclass(frozen=True)
@@ -94,6 +94,7 @@ class Lexicon:
     report_subjects: Tuple[str, ...] = ()
     report_unit: Optional[str] = None
     why_alone: Optional[Pattern[str]] = None
+    not_entities: Optional[Pattern[str]] = None  # matched where an entity starts: not that entity
 
 
 @dataclass(frozen=True)
@@ -185,7 +186,8 @@ def parse_lexicon(raw: Dict[str, Any], path: Path = QUESTIONS_FILE) -> Lexicon:
                             path),
                    dict(raw.get("subject_context") or {}), int(raw.get("story_words") or 15),
                    tuple(raw.get("report_subjects") or ()), raw.get("report_unit"),
-                   _compile(_alternatives(raw.get("why_alone") or "(?!x)x"), "why_alone", path))
+                   _compile(_alternatives(raw.get("why_alone") or "(?!x)x"), "why_alone", path),
+                   _compile(_alternatives(raw.get("not_entities") or "(?!x)x"), "not_entities", path))
 
 
 @lru_cache(maxsize=None)
@@ -208,13 +210,23 @@ def find_ask(lexicon: Lexicon, text: str) -> Optional[str]:
     return min(found)[3] if found else None
 
 
-def _subjects(lexicon: Lexicon, text: str, offset: int,
-              entities: Sequence[Mapping[str, Any]]) -> Tuple[str, ...]:
+# "no fracture", "not broken", "ruled out a tumour": told as absent, in a statement
+_DENIED = re.compile(r"(?<![\w'])(?:no|not|without|nor|never|negative for|ruled out|rules out)"
+                     r"(?:\s+(?:a|an|any|the|obvious|real|clear|sign of|signs of|evidence of))?\s+$")
+
+
+def _subjects(lexicon: Lexicon, text: str, offset: int, entities: Sequence[Mapping[str, Any]],
+              denied_too: bool = True) -> Tuple[str, ...]:
+    """What ``text`` is about, in order; without ``denied_too``, leaving out a cause, body part
+    or treatment it says is not there ("the MRI showed edema, no fracture" is not about a
+    fracture; the lexicon's own subjects carry their negations: "no need for another scan")."""
     hits = [(m.start(), name) for name, pattern in lexicon.subjects.items()
             for m in [pattern.search(text)] if m]
     for entity in entities:
         start = int(entity.get("start", -1)) - offset
-        if 0 <= start < len(text) and entity.get("value") and entity.get("entity") != "red_flag":
+        if 0 <= start < len(text) and entity.get("value") and entity.get("entity") != "red_flag" \
+                and (denied_too or not _DENIED.search(text[:start])) and not (
+                    lexicon.not_entities and lexicon.not_entities.match(text, start)):
             hits.append((start, str(entity["value"])))
     return tuple(dict.fromkeys(name for _, name in sorted(hits)))
 
@@ -290,6 +302,8 @@ def read_message(text: str, entities: Sequence[Mapping[str, Any]] = (),
                        or bool(lexicon.question_start.match(unjoined)) or bool(embedded)
                        or (short and (ask is not None or follow_up))
                        or bool(inside and (ask is not None or subjects)))
+        if not is_question:
+            subjects = _subjects(lexicon, body, offset + lead, entities, denied_too=False)
         why_alone = bool(lexicon.why_alone and lexicon.why_alone.fullmatch(body.strip(" ?!.")))
         clauses.append(Clause(body, is_question, ask if is_question else None, subjects,
                               follow_up, why_alone))

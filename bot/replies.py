@@ -183,12 +183,14 @@ def compose(selection: Selection) -> Reply:
 
 def _worry(clauses: Sequence[Clause], intent: Optional[str]) -> Optional[str]:
     """The kind of question a story without a question mark asks: that of its last sentence
-    (patients put the question last), else of a sentence that says they worry, else the
-    model's topic, else "is it serious"."""
+    (patients put the question last), else of a sentence that says they worry ("is it
+    serious" if that sentence names no kind: "I'm so anxious about it"), else the model's
+    topic, else "is it serious"."""
     lexicon = load_lexicon()
     last = find_ask(lexicon, clauses[-1].text) if clauses else None
-    worried = [find_ask(lexicon, c.text) for c in clauses if any(w in c.text for w in WORRY_WORDS)]
-    return last or next((a for a in worried if a), None) or nlu_ask(intent) or "serious"
+    worried = [find_ask(lexicon, c.text) or "serious" for c in clauses
+               if any(w in c.text for w in WORRY_WORDS)]
+    return last or next(iter(worried), None) or nlu_ask(intent) or "serious"
 
 
 def answer_message(text: str, entities: Sequence[Mapping[str, Any]], intent: Optional[str],

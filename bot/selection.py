@@ -55,6 +55,10 @@ def _context_of(clause: Clause, kb: KnowledgeBase, lexicon: Lexicon, default: st
     return specific[-1] if specific else default
 
 
+# Kinds whose overview is no answer to a bare question after a story: "what does it mean?" and
+# "can I still train?" and "what caused it?" are answered by what the story names (the term,
+# the activity, the cause).
+_OWN_ANSWER_KINDS = (None, NO_ASK, "what_is", "decision", "causes")
 _IF_CONTEXT = ("what if", "and if", "but if", "if ", "what about", "and for", "how about", "and with")
 
 
@@ -123,6 +127,11 @@ def _for_clause(kb: KnowledgeBase, lexicon: Lexicon, clause: Clause, ask: Option
     if units and all(u in given for u in units) and not with_overview and not clause.inherited:
         return []  # answered already by an earlier question of the message
     units = [u for u in units if u not in given][:limit]
+    if clause.inherited and ask not in _OWN_ANSWER_KINDS:
+        # "should I be worried?" after a story: the question's own answer in the story's context
+        # first, then at most what the story's words add ("... and how long can it last?")
+        return [*(u for u in overview(kb, lexicon, ask, context) if u not in given),
+                *units][:max(limit, 2) if not given else limit]
     if not units or (with_overview and ask not in (None, "what_is")):
         units += [u for u in overview(kb, lexicon, ask, context) if u not in units]
     return units

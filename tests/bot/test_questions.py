@@ -58,6 +58,23 @@ def test_a_question_after_a_comma_is_found() -> None:
     assert read_message("rest or physio, which one works best").questions != ()
 
 
+def test_a_cause_told_as_absent_is_not_a_subject_of_the_story() -> None:
+    text = "The xray showed no fracture and the ligament is fine. The scan showed a broken bone before."
+    ents = [entity(text, "fracture", "CAUSE", "fracture")]
+    assert "fracture" not in read_message(text, ents).clauses[0].subjects
+    later = text.lower().index("broken bone")
+    ents = [{"entity": "CAUSE", "value": "fracture", "start": later, "end": later + 11}]
+    assert "fracture" in read_message(text, ents).clauses[1].subjects
+    # in a question, it is what they ask about
+    question = "is it not a tumour?"
+    assert "tumor" in read_message(question, [entity(question, "tumour", "CAUSE", "tumor")]).questions[0].subjects
+
+
+def test_words_that_only_look_like_an_entity_are_not_one() -> None:
+    text = "she is fine but I worry it will affect the rest of her life"
+    assert "rest" not in read_message(text, [entity(text, "rest", "TREATMENT", "rest")]).clauses[0].subjects
+
+
 def test_patterns_with_groups_must_be_a_list() -> None:
     with pytest.raises(ContentError, match="YAML list"):
         parse_lexicon({"question_starts": "how (long|much)|what"})
@@ -200,6 +217,18 @@ SKI_STORY = ("I was skiing last month and twisted my knee badly. The MRI shows a
     # a long story with a question also gets what the article says about the cause it names
     ([(SKI_STORY, "ask_duration", [entity(SKI_STORY, "torn acl", "CAUSE", "acl_tear")])],
      ["duration/injury+cause/acl_tear"]),
+    # a story without a question that says it worries: is it serious, in the story's context
+    ([("I have had osteoarthritis in my knee for years and now the scan shows marrow edema too, "
+       "I am so anxious about ending up unable to walk", "ask_osteoarthritis",
+       [entity("I have had osteoarthritis", "osteoarthritis", "CAUSE", "osteoarthritis")])],
+     ["serious/osteoarthritis+cause/osteoarthritis"]),
+    # a bare question after a story: its own answer in the story's context first
+    ([("My hip has had arthritis for a long time and I got a scan last week that showed edema. "
+       "Should I be concerned", "ask_serious",
+       [entity("My hip has had arthritis", "arthritis", "CAUSE", "osteoarthritis")])],
+     ["serious/osteoarthritis+cause/osteoarthritis"]),
+    # "will he be ok to play" asks about going back to sport
+    ([("will my son be ok to play on saturday", "ask_serious", [])], ["decision/return_to_sport"]),
     # small talk and bare statements keep their own replies
     ([("hello", "greet", [])], [""]),
 ])
