@@ -109,6 +109,7 @@ class Clause:
     why_alone: bool  # just "why?"
     inherited: bool = False  # the subjects are those of the clauses before, not its own
     context_only: bool = False  # a statement that only gives a new context ("I broke my ankle")
+    weak_ask: bool = False  # the kind came from a weak cue only ("is that the same ...")
 
 
 @dataclass(frozen=True)
@@ -198,16 +199,22 @@ def load_lexicon(path: Path = QUESTIONS_FILE) -> Lexicon:
 
 
 def find_ask(lexicon: Lexicon, text: str) -> Optional[str]:
+    """The kind of question in ``text`` (see :func:`find_ask_weight`)."""
+    found = find_ask_weight(lexicon, text)
+    return found[0] if found else None
+
+
+def find_ask_weight(lexicon: Lexicon, text: str) -> Optional[Tuple[str, bool]]:
     """The kind of question in ``text``: the earliest cue wins, except that a kind marked
     ``first`` wins wherever its cue is; weak cues ("what is", "can I") only when no other cue is
-    found ("what is the treatment" asks about treatment)."""
+    found ("what is the treatment" asks about treatment). With whether it was a weak cue."""
     found: List[Tuple[int, int, int, str]] = []
     for order, ask in enumerate(lexicon.asks):
         for weak, cues in ((0, ask.cues), (1, ask.weak_cues)):
             starts = [m.start() for cue in cues for m in [cue.search(text)] if m]
             if starts:
                 found.append((weak, -1 if ask.first and not weak else min(starts), order, ask.id))
-    return min(found)[3] if found else None
+    return (min(found)[3], bool(min(found)[0])) if found else None
 
 
 # "no fracture", "not broken", "ruled out a tumour": told as absent, in a statement
@@ -289,7 +296,7 @@ def read_message(text: str, entities: Sequence[Mapping[str, Any]] = (),
         embedded = lexicon.embedded_question.search(body)
         if embedded and not body.rstrip("?! ").endswith("?") and embedded.start() > 0:
             lead, body = lead + embedded.start(), body[embedded.start():]
-        ask = find_ask(lexicon, body)
+        ask, weak = find_ask_weight(lexicon, body) or (None, False)
         subjects = _subjects(lexicon, body, offset + lead, entities)
         follow_up = bool(lexicon.follow_up_start.match(body))
         # "also would anti inflammatories help": a joining word before the question's start
@@ -306,7 +313,7 @@ def read_message(text: str, entities: Sequence[Mapping[str, Any]] = (),
             subjects = _subjects(lexicon, body, offset + lead, entities, denied_too=False)
         why_alone = bool(lexicon.why_alone and lexicon.why_alone.fullmatch(body.strip(" ?!.")))
         clauses.append(Clause(body, is_question, ask if is_question else None, subjects,
-                              follow_up, why_alone))
+                              follow_up, why_alone, weak_ask=weak))
     months, words = time_mentioned(folded)
     return Reading(_with_story(clauses, lexicon.not_inherited), months, words)
 

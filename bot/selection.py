@@ -124,6 +124,11 @@ def _for_clause(kb: KnowledgeBase, lexicon: Lexicon, clause: Clause, ask: Option
         return [last.why] if last is not None and last.why else \
             overview(kb, lexicon, "causes", context)
     units, with_overview = _by_rules(lexicon, clause, ask, context, limit + len(given))
+    if ask == "causes" and units and all(u in given for u in units):
+        # "does it happen in the hip and what causes it there": the why of what was just said
+        whys = [kb.units[u].why for u in units if u in kb.units and kb.units[u].why]
+        if whys and whys[0] not in given:
+            return whys[:1]
     if units and all(u in given for u in units) and not with_overview and not clause.inherited:
         return []  # answered already by an earlier question of the message
     units = [u for u in units if u not in given][:limit]
@@ -169,10 +174,15 @@ def select(reading: Reading, kb: KnowledgeBase, lexicon: Lexicon, state: State,
     comparison_facts: Tuple[str, ...] = ()
     persisting = any({"persisting", "long_persisting"} & set(c.subjects) for c in reading.clauses)
     for clause in questions:
-        if state.body_part and set(clause.subjects) <= {"place_pronoun"} and clause.subjects:
-            # "what causes it there" after "my mum has it in her hip"
-            clause = replace(clause, subjects=(state.body_part,), inherited=True)
+        told_parts = [s for c in reading.clauses[:reading.clauses.index(clause)] for s in c.subjects
+                      if s in kb.body_parts]
+        place = told_parts[-1] if told_parts else state.body_part
+        if place and set(clause.subjects) <= {"place_pronoun"} and clause.subjects:
+            # "what causes it there" after "my mum has it in her hip" (or "... in the hip and")
+            clause = replace(clause, subjects=(place,), inherited=not told_parts)
         ask = clause.ask
+        if clause.weak_ask and clause.follow_up and not clause.subjects and state.last_ask:
+            ask = None  # "is that the same for everyone?": about the last answer, not "what is"
         context = _context_of(clause, kb, lexicon, state.context)
         follow_up = ask is None and state.last_ask is not None and (
             clause.follow_up or bool(clause.subjects) or clause.why_alone)
@@ -201,6 +211,14 @@ def select(reading: Reading, kb: KnowledgeBase, lexicon: Lexicon, state: State,
             units += [u for u in overview(kb, lexicon, state.last_ask, context) if u not in units]
             ask_answered = state.last_ask
             continue
+        if (ask == "causes" and not clause.subjects and state.last_units
+                and (clause.follow_up or len(reading.clauses) == 1)):
+            # "from what?" after "can you get it in the ankle?": the why of the last answer
+            last = kb.units.get(state.last_units[-1])
+            if last is not None and last.why and last.why not in state.last_units:
+                units += [last.why]
+                ask_answered = ask
+                continue
         if follow_up and not clause.subjects and not clause.why_alone:
             # "is that common?", "does it make the bone break?": about what was just said
             specific = [u for u in state.last_units if u in kb.units and not _is_overview(kb, u)]

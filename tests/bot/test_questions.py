@@ -229,6 +229,18 @@ SKI_STORY = ("I was skiing last month and twisted my knee badly. The MRI shows a
      ["serious/osteoarthritis+cause/osteoarthritis"]),
     # "will he be ok to play" asks about going back to sport
     ([("will my son be ok to play on saturday", "ask_serious", [])], ["decision/return_to_sport"]),
+    # "where from?" after a body part: the why of that answer; "there" is the part just named
+    ([("does it show up in the spine", "ask_injury", [entity("does it show up in the spine", "spine", "BODY_PART", "spine")]),
+      ("from what?", "ask_causes", [])],
+     ["body/spine", "cause/spine_compression"]),
+    ([("can the ankle get it and what causes it there", "ask_causes",
+       [entity("can the ankle get it and what causes it there", "ankle", "BODY_PART", "ankle")])],
+     ["body/ankle+cause/stress_fracture"]),
+    # "is that the same for everyone" leans on the last answer, it does not ask what it is
+    ([("how long does it take after an injury", "ask_duration",
+       [entity("how long does it take after an injury", "injury", "CAUSE", "injury")]),
+      ("is that the same for all people", "nlu_fallback", [])],
+     ["duration/injury", "duration/injury"]),
     # small talk and bare statements keep their own replies
     ([("hello", "greet", [])], [""]),
 ])
