@@ -199,7 +199,12 @@ def select(reading: Reading, kb: KnowledgeBase, lexicon: Lexicon, state: State,
             units += [u for u in found if u not in units]
             ask_answered = ask
             continue
-        if state.last_ask and clause.text.startswith(("what else", "anything else")):
+        if ask == "treatment" and not clause.subjects and \
+                {"duration/long", COMPARE} & set(state.last_units):
+            # "what can they do then?" after "it's still there after a year": not helping
+            clause = replace(clause, subjects=("not_helping",), inherited=False)
+        if state.last_ask and clause.text.startswith(("what else", "anything else")) and \
+                (ask in (None, state.last_ask) or clause.weak_ask):
             # "what else is there apart from that": the rest of the last kind's answer
             units += [u for u in overview(kb, lexicon, state.last_ask, context) if u not in units]
             ask_answered = state.last_ask
@@ -240,7 +245,7 @@ def select(reading: Reading, kb: KnowledgeBase, lexicon: Lexicon, state: State,
         found = _for_clause(kb, lexicon, clause, ask if ask != NO_ASK else None, context, state,
                             limit, units)
         if comparison is None and (ask == "duration" or "duration/long" in found or (
-                persisting and ask in (None, "serious", "decision", "what_is"))):
+                persisting and ask in (None, "serious", "decision", "what_is", "causes"))):
             # a length of time told with "still there" asks whether that is long
             found, comparison, comparison_facts = _duration_units(kb, reading, context, found)
         units += [u for u in found if u not in units]

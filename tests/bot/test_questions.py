@@ -241,6 +241,20 @@ SKI_STORY = ("I was skiing last month and twisted my knee badly. The MRI shows a
        [entity("how long does it take after an injury", "injury", "CAUSE", "injury")]),
       ("is that the same for all people", "nlu_fallback", [])],
      ["duration/injury", "duration/injury"]),
+    # "how much?" after a medicine answer asks for a dose: never given
+    ([("what can i take for the pain", "ask_personal_advice", []), ("how much though", "nlu_fallback", [])],
+     ["decision/medicine", "decision/medicine"]),
+    # "what can they do then?" after "still there after a year": when treatment is not helping
+    ([("how long does it last", "ask_duration", []),
+      ("what if it has not gone after 14 months", "ask_duration", []),
+      ("what can they do then", "ask_treatment", [])],
+     ["duration/general", "duration/compare+duration/long", "treatment/not_helping"]),
+    # "and if it doesn't?" after "does it heal by itself"
+    ([("will it heal on its own", "ask_duration", []), ("and if it doesn't?", "nlu_fallback", [])],
+     ["duration/self_heal", "treatment/not_helping"]),
+    # "I got it from running" tells, it does not ask what causes it
+    ([("how do they treat it", "ask_treatment", []), ("i got it from too much running", "inform", [])],
+     ["treatment/general", "treatment/injury"]),
     # small talk and bare statements keep their own replies
     ([("hello", "greet", [])], [""]),
 ])
