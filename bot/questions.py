@@ -95,6 +95,8 @@ class Lexicon:
     report_unit: Optional[str] = None
     why_alone: Optional[Pattern[str]] = None
     not_entities: Optional[Pattern[str]] = None  # matched where an entity starts: not that entity
+    statement_start: Optional[Pattern[str]] = None  # starts like a question but tells
+    deniable: Tuple[str, ...] = ()  # lexicon subjects a statement can say are absent
 
 
 @dataclass(frozen=True)
@@ -188,7 +190,10 @@ def parse_lexicon(raw: Dict[str, Any], path: Path = QUESTIONS_FILE) -> Lexicon:
                    dict(raw.get("subject_context") or {}), int(raw.get("story_words") or 15),
                    tuple(raw.get("report_subjects") or ()), raw.get("report_unit"),
                    _compile(_alternatives(raw.get("why_alone") or "(?!x)x"), "why_alone", path),
-                   _compile(_alternatives(raw.get("not_entities") or "(?!x)x"), "not_entities", path))
+                   _compile(_alternatives(raw.get("not_entities") or "(?!x)x"), "not_entities", path),
+                   _compile(_alternatives(raw.get("statement_starts") or "(?!x)x"), "statement_starts",
+                            path),
+                   tuple(raw.get("deniable") or ()))
 
 
 @lru_cache(maxsize=None)
@@ -226,9 +231,11 @@ def _subjects(lexicon: Lexicon, text: str, offset: int, entities: Sequence[Mappi
               denied_too: bool = True) -> Tuple[str, ...]:
     """What ``text`` is about, in order; without ``denied_too``, leaving out a cause, body part
     or treatment it says is not there ("the MRI showed edema, no fracture" is not about a
-    fracture; the lexicon's own subjects carry their negations: "no need for another scan")."""
+    fracture): the NLU entities and the lexicon's ``deniable`` subjects (the others carry their
+    own negations: "no need for another scan")."""
     hits = [(m.start(), name) for name, pattern in lexicon.subjects.items()
-            for m in [pattern.search(text)] if m]
+            for m in [pattern.search(text)] if m and (
+                denied_too or name not in lexicon.deniable or not _DENIED.search(text[:m.start()]))]
     for entity in entities:
         start = int(entity.get("start", -1)) - offset
         if 0 <= start < len(text) and entity.get("value") and entity.get("entity") != "red_flag" \
@@ -306,7 +313,9 @@ def read_message(text: str, entities: Sequence[Mapping[str, Any]] = (),
         # patients put the question last and often leave out the "?": a last clause with a kind
         last_with_kind = index == len(pieces) - 1 and ask is not None
         is_question = (piece.rstrip().endswith("?") or cut_from_question or last_with_kind
-                       or bool(lexicon.question_start.match(unjoined)) or bool(embedded)
+                       or bool(lexicon.question_start.match(unjoined) and not (
+                           lexicon.statement_start and lexicon.statement_start.match(unjoined)))
+                       or bool(embedded)
                        or (short and (ask is not None or follow_up))
                        or bool(inside and (ask is not None or subjects)))
         if not is_question:

@@ -136,7 +136,7 @@ def _for_clause(kb: KnowledgeBase, lexicon: Lexicon, clause: Clause, ask: Option
         # "should I be worried?" after a story: the question's own answer in the story's context
         # first, then at most what the story's words add ("... and how long can it last?")
         return [*(u for u in overview(kb, lexicon, ask, context) if u not in given),
-                *units][:max(limit, 2) if not given else limit]
+                *units][:2 if limit > 1 else 1]
     if not units or (with_overview and ask not in (None, "what_is")):
         units += [u for u in overview(kb, lexicon, ask, context) if u not in units]
     return units

@@ -70,6 +70,17 @@ def test_a_cause_told_as_absent_is_not_a_subject_of_the_story() -> None:
     assert "tumor" in read_message(question, [entity(question, "tumour", "CAUSE", "tumor")]).questions[0].subjects
 
 
+def test_a_sentence_that_starts_like_a_question_but_tells_is_not_one() -> None:
+    reading = read_message("was told the scan shows edema in my knee. did physio for six weeks. "
+                           "is resting good for it")
+    assert [c.text for c in reading.questions] == ["is resting good for it"]
+
+
+def test_a_term_told_as_absent_is_not_a_subject() -> None:
+    reading = read_message("the report says no ligament tear and no cysts. what now")
+    assert not {"acl_tear", "cysts"} & set(reading.clauses[0].subjects)
+
+
 def test_words_that_only_look_like_an_entity_are_not_one() -> None:
     text = "she is fine but I worry it will affect the rest of her life"
     assert "rest" not in read_message(text, [entity(text, "rest", "TREATMENT", "rest")]).clauses[0].subjects
