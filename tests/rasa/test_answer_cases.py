@@ -18,10 +18,7 @@ from bot.replies import load_replies
 ROOT = Path(__file__).resolve().parents[2]
 DATA = ROOT / "tests" / "data"
 CASE_FILES = [ROOT / ANSWER_CASES_FILE, *sorted(DATA.glob("answer_cases_dev*.yml"))]
-TARGET = 0.90  # issue 19
-# The figure reached so far (150/175 on 2026-12-06): no change may lose ground while the target
-# above is not met. Raise it with every gain; never lower it.
-FLOOR = 0.85
+TARGET = 0.90  # issue 19: `make test` requires it (159/175 = 90.9% on 2026-12-06)
 
 
 def _norm(text: str) -> str:
@@ -56,19 +53,13 @@ def heldout_score(trained_model: Path):
 
 
 @pytest.mark.slow
-def test_heldout_answer_cases_do_not_lose_ground(heldout_score) -> None:
+def test_heldout_answer_cases_reach_the_target(heldout_score) -> None:
     failed = "\n".join(f"  {r.id}: {r.why}" for r in heldout_score.results if not r.passed)
-    assert heldout_score.accuracy >= FLOOR, f"{heldout_score.accuracy:.3f} < {FLOOR}:\n{failed}"
+    assert heldout_score.accuracy >= TARGET, \
+        f"{heldout_score.passed}/{heldout_score.total} = {heldout_score.accuracy:.3f} < {TARGET}:\n{failed}"
 
 
 @pytest.mark.slow
 def test_every_urgent_case_escalates_and_no_settled_story_does(heldout_score) -> None:
     safety = [r for r in heldout_score.results if r.id.startswith(("urgent-", "no_alarm-"))]
     assert safety and [r.id for r in safety if not r.passed] == []
-
-
-@pytest.mark.slow
-@pytest.mark.xfail(reason="issue 19's target: 150/175 = 85.7% reached so far; see the README",
-                   strict=True)
-def test_heldout_answer_cases_reach_the_target(heldout_score) -> None:
-    assert heldout_score.accuracy >= TARGET
