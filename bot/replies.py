@@ -200,7 +200,8 @@ def answer_message(text: str, entities: Sequence[Mapping[str, Any]], intent: Opt
     lexicon = load_lexicon()
     reading = read_message(text, entities, lexicon)
     on_topic = any(c.subjects for c in reading.clauses) or any(w in text.lower() for w in DOMAIN_WORDS) \
-        or bool(state.last_ask and any(q.ask or q.follow_up for q in reading.questions))  # "how fast?"
+        or bool(state.last_ask and any(q.ask or q.follow_up for q in reading.questions)) \
+        or len([q for q in reading.questions if q.ask and not q.weak_ask]) > 1  # "symptoms? treatment?"
     if intent == OUT_OF_SCOPE and not on_topic:
         return None
     told = tuple(s for c in reading.clauses for s in c.subjects)

@@ -13,6 +13,7 @@ and well under a millisecond a message.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field, replace
 from typing import List, Optional, Set, Tuple
 
@@ -59,6 +60,7 @@ def _context_of(clause: Clause, kb: KnowledgeBase, lexicon: Lexicon, default: st
 # "can I still train?" and "what caused it?" are answered by what the story names (the term,
 # the activity, the cause).
 _OWN_ANSWER_KINDS = (None, NO_ASK, "what_is", "decision", "causes")
+_POINTS_BACK = re.compile(r"\b(that|this|those|these)\b")  # "is that really necessary"
 _IF_CONTEXT = ("what if", "and if", "but if", "if ", "what about", "and for", "how about", "and with")
 
 
@@ -174,8 +176,8 @@ def select(reading: Reading, kb: KnowledgeBase, lexicon: Lexicon, state: State,
     comparison_facts: Tuple[str, ...] = ()
     persisting = any({"persisting", "long_persisting"} & set(c.subjects) for c in reading.clauses)
     for clause in questions:
-        told_parts = [s for c in reading.clauses[:reading.clauses.index(clause)] for s in c.subjects
-                      if s in kb.body_parts]
+        before = reading.clauses[:reading.clauses.index(clause)]
+        told_parts = [s for c in before for s in c.subjects if s in kb.body_parts]
         place = told_parts[-1] if told_parts else state.body_part
         if place and set(clause.subjects) <= {"place_pronoun"} and clause.subjects:
             # "what causes it there" after "my mum has it in her hip" (or "... in the hip and")
@@ -241,6 +243,14 @@ def select(reading: Reading, kb: KnowledgeBase, lexicon: Lexicon, state: State,
                 continue
         elif ask is None and len(questions) == 1 and not _by_rules(lexicon, clause, None, context)[0]:
             ask = nlu_ask  # the words name no kind and nothing specific: the model's topic
+        told = [x for c in before if not c.is_question for x in c.subjects
+                if x not in lexicon.not_inherited]
+        if told and clause.subjects and not clause.inherited and ask not in (None, NO_ASK) and \
+                _POINTS_BACK.search(clause.text) and not _by_rules(lexicon, clause, ask, context)[0]:
+            # "GP wants to send me for an MRI. is that really necessary if it's arthritis?": what
+            # the question names answers nothing of its kind, so it is about the story told
+            clause = replace(clause, subjects=tuple(dict.fromkeys((*clause.subjects, *told))),
+                             inherited=True)
         limit = 1 if len(questions) > 1 else MAX_UNITS_PER_QUESTION
         found = _for_clause(kb, lexicon, clause, ask if ask != NO_ASK else None, context, state,
                             limit, units)

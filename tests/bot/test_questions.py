@@ -34,6 +34,7 @@ def entity(text: str, phrase: str, label: str, value: str) -> Dict[str, Any]:
     # "normal treatment" asks about treatment, "bad arthritis" is not "how bad is it"
     ("what is the normal treatment", ["treatment"]),
     ("I have bad arthritis in my hip. does it go away", ["duration"]),
+    ("nobody can tell me when it will end", ["duration"]),
     # a misspelt kind
     ("what simptoms does it cause", ["symptoms"]),
     # "can they see it on ..." asks how it is found, not for a decision
@@ -266,6 +267,15 @@ SKI_STORY = ("I was skiing last month and twisted my knee badly. The MRI shows a
     # "I got it from running" tells, it does not ask what causes it
     ([("how do they treat it", "ask_treatment", []), ("i got it from too much running", "inform", [])],
      ["treatment/general", "treatment/injury"]),
+    # two bare questions the model calls out of scope are still answered
+    ([("what are the symptoms what is the treatment", "out_of_scope", [])],
+     ["symptoms/overview+treatment/general"]),
+    # "is that really necessary" points back to the story when what it names answers nothing
+    ([("my doctor wants to refer me for another scan. is that really necessary with arthritis",
+       "ask_personal_advice",
+       [entity("my doctor wants to refer me for another scan. is that really necessary with arthritis",
+               "arthritis", "CAUSE", "osteoarthritis")])],
+     ["decision/need_mri"]),
     # small talk and bare statements keep their own replies
     ([("hello", "greet", [])], [""]),
 ])
