@@ -159,6 +159,51 @@ def _story_causes(kb: KnowledgeBase, lexicon: Lexicon, reading: Reading,
     return found[:1]
 
 
+def _in_place(kb: KnowledgeBase, clause: Clause, before: Tuple[Clause, ...],
+              state: State) -> Clause:
+    """The clause with "there" made the body part named last: earlier in this message ("does it
+    happen in the hip and what causes it there"), else in the conversation."""
+    told_parts = [s for c in before for s in c.subjects if s in kb.body_parts]
+    place = told_parts[-1] if told_parts else state.body_part
+    if place and clause.subjects and set(clause.subjects) <= {"place_pronoun"}:
+        return replace(clause, subjects=(place,), inherited=not told_parts)
+    return clause
+
+
+def _from_last_answer(kb: KnowledgeBase, lexicon: Lexicon, clause: Clause, ask: Optional[str],
+                      context: str, state: State,
+                      only_clause: bool) -> Optional[Tuple[List[str], Optional[str]]]:
+    """(units, kind) for a question answered from the last answer rather than from its own words
+    ("what else?", "and for arthritis?", "from what?", "is that common?"); None otherwise."""
+    if not state.last_ask:
+        return None
+    if clause.text.startswith(("what else", "anything else")) and \
+            (ask in (None, state.last_ask) or clause.weak_ask):
+        # "what else is there apart from that": the rest of the last kind's answer
+        return overview(kb, lexicon, state.last_ask, context), state.last_ask
+    if context not in (GENERAL, state.last_context) and clause.text.startswith(_IF_CONTEXT) and \
+            not _by_rules(lexicon, clause, state.last_ask, context)[0]:
+        # "what if the cause is osteoarthritis", "and for arthritis?": the last question again
+        return overview(kb, lexicon, state.last_ask, context), state.last_ask
+    if ask == "causes" and not clause.subjects and state.last_units and \
+            (clause.follow_up or only_clause):
+        # "from what?" after "can you get it in the ankle?": the why of the last answer
+        last = kb.units.get(state.last_units[-1])
+        if last is not None and last.why and last.why not in state.last_units:
+            return [last.why], ask
+    follow_up = ask is None and (clause.follow_up or bool(clause.subjects) or clause.why_alone)
+    if follow_up and not clause.subjects and not clause.why_alone:
+        # "is that common?", "does it make the bone break?": about what was just said
+        specific = [u for u in state.last_units if u in kb.units and not _is_overview(kb, u)]
+        if specific:
+            return specific[:1], state.last_ask
+    if follow_up and context not in (state.last_context, GENERAL) and \
+            not _by_rules(lexicon, clause, state.last_ask, context)[0]:
+        # "and for arthritis?": the last question again, in the new context
+        return overview(kb, lexicon, state.last_ask, context), state.last_ask
+    return None
+
+
 def select(reading: Reading, kb: KnowledgeBase, lexicon: Lexicon, state: State,
            nlu_ask: Optional[str] = None) -> Selection:
     """The units that answer each question of ``reading``, in order (at most :data:`MAX_UNITS`).
@@ -177,17 +222,11 @@ def select(reading: Reading, kb: KnowledgeBase, lexicon: Lexicon, state: State,
     persisting = any({"persisting", "long_persisting"} & set(c.subjects) for c in reading.clauses)
     for clause in questions:
         before = reading.clauses[:reading.clauses.index(clause)]
-        told_parts = [s for c in before for s in c.subjects if s in kb.body_parts]
-        place = told_parts[-1] if told_parts else state.body_part
-        if place and set(clause.subjects) <= {"place_pronoun"} and clause.subjects:
-            # "what causes it there" after "my mum has it in her hip" (or "... in the hip and")
-            clause = replace(clause, subjects=(place,), inherited=not told_parts)
+        clause = _in_place(kb, clause, before, state)
         ask = clause.ask
         if clause.weak_ask and clause.follow_up and not clause.subjects and state.last_ask:
             ask = None  # "is that the same for everyone?": about the last answer, not "what is"
         context = _context_of(clause, kb, lexicon, state.context)
-        follow_up = ask is None and state.last_ask is not None and (
-            clause.follow_up or bool(clause.subjects) or clause.why_alone)
         if clause.context_only and state.last_ask:
             # the last question again, in the context just given: what the patient told answers
             # it where a rule says so ("I'm a runner" after "what causes it"), else the overview
@@ -205,42 +244,15 @@ def select(reading: Reading, kb: KnowledgeBase, lexicon: Lexicon, state: State,
                 {"duration/long", COMPARE} & set(state.last_units):
             # "what can they do then?" after "it's still there after a year": not helping
             clause = replace(clause, subjects=("not_helping",), inherited=False)
-        if state.last_ask and clause.text.startswith(("what else", "anything else")) and \
-                (ask in (None, state.last_ask) or clause.weak_ask):
-            # "what else is there apart from that": the rest of the last kind's answer
-            units += [u for u in overview(kb, lexicon, state.last_ask, context) if u not in units]
-            ask_answered = state.last_ask
+        leaning = _from_last_answer(kb, lexicon, clause, ask, context, state,
+                                    len(reading.clauses) == 1)
+        if leaning is not None:
+            units += [u for u in leaning[0] if u not in units]
+            ask_answered = leaning[1]
             continue
-        if state.last_ask and context not in (GENERAL, state.last_context) and \
-                clause.text.startswith(_IF_CONTEXT) and \
-                not _by_rules(lexicon, clause, state.last_ask, context)[0]:
-            # "what if the cause is osteoarthritis", "and for arthritis?": the last question again
-            units += [u for u in overview(kb, lexicon, state.last_ask, context) if u not in units]
-            ask_answered = state.last_ask
-            continue
-        if (ask == "causes" and not clause.subjects and state.last_units
-                and (clause.follow_up or len(reading.clauses) == 1)):
-            # "from what?" after "can you get it in the ankle?": the why of the last answer
-            last = kb.units.get(state.last_units[-1])
-            if last is not None and last.why and last.why not in state.last_units:
-                units += [last.why]
-                ask_answered = ask
-                continue
-        if follow_up and not clause.subjects and not clause.why_alone:
-            # "is that common?", "does it make the bone break?": about what was just said
-            specific = [u for u in state.last_units if u in kb.units and not _is_overview(kb, u)]
-            if specific:
-                units += [u for u in specific[:1] if u not in units]
-                ask_answered = state.last_ask
-                continue
-        if follow_up:
-            ask = state.last_ask
-            if context != state.last_context and context != GENERAL and \
-                    not _by_rules(lexicon, clause, ask, context)[0]:
-                # "and for arthritis?": the last question again, in the new context
-                units += [u for u in overview(kb, lexicon, ask, context) if u not in units]
-                ask_answered = ask
-                continue
+        if ask is None and state.last_ask is not None and (
+                clause.follow_up or clause.subjects or clause.why_alone):
+            ask = state.last_ask  # a follow-up: the last kind of question, about what it names
         elif ask is None and len(questions) == 1 and not _by_rules(lexicon, clause, None, context)[0]:
             ask = nlu_ask  # the words name no kind and nothing specific: the model's topic
         told = [x for c in before if not c.is_question for x in c.subjects
