@@ -5,8 +5,8 @@ whether it can be processed at all: empty, not text, or longer than the cap. Suc
 friendly reply and is never stored. A message that passes is cleaned of control characters.
 After processing, :func:`guard` makes sure the user never meets silence: if nothing was sent back
 (the action server is down, a store failed, anything raised), the user gets the "can't answer right
-now" reply. Failures are logged without the message text: patients' messages may be health
-information.
+now" reply. Failures are logged with their traceback but without the message text or any
+exception message: patients' messages may be health information.
 """
 
 from __future__ import annotations
@@ -14,8 +14,9 @@ from __future__ import annotations
 import logging
 import os
 import re
+import traceback
 import unicodedata
-from typing import Any, Awaitable, Callable, Dict, Optional
+from typing import Any, Awaitable, Callable, Dict, List, Optional, Set
 
 from rasa.core.channels.channel import OutputChannel, UserMessage
 
@@ -56,6 +57,26 @@ def incoming_problem(text: Any, max_chars: int = MAX_MESSAGE_CHARS) -> Optional[
     return None
 
 
+def where_raised(error: BaseException) -> str:
+    """The traceback of ``error`` and of the errors it came from, as a maintainer needs it (file,
+    line, function, source line, exception type), without any exception's message or local value:
+    those may hold the patient's words ("KeyError: 'my knee ...'")."""
+    lines: List[str] = []
+    seen: Set[int] = set()
+    current: Optional[BaseException] = error
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        lines.append(f"{type(current).__module__}.{type(current).__qualname__}, raised at:")
+        for frame in traceback.extract_tb(current.__traceback__):
+            lines.append(f'  File "{frame.filename}", line {frame.lineno}, in {frame.name}')
+            if frame.line:
+                lines.append(f"    {frame.line}")
+        current = current.__cause__ or current.__context__
+        if current is not None:
+            lines.append("which came from")
+    return "\n".join(lines)
+
+
 class CountingOutput(OutputChannel):
     """Passes every response on to the real output channel and counts them."""
 
@@ -90,8 +111,8 @@ def guard(on_new_message: OnNewMessage, max_chars: int = MAX_MESSAGE_CHARS) -> O
         try:
             await on_new_message(message)
         except Exception as error:  # noqa: BLE001 - the user must get an answer whatever failed
-            logger.error("Could not handle a %s message of %s: %s", message.input_channel,
-                         message.sender_id, type(error).__name__)
+            logger.error("Could not handle a %s message of %s: %s\n%s", message.input_channel,
+                         message.sender_id, type(error).__name__, where_raised(error))
         if counting.sent == 0:
             await output.send_text_message(message.sender_id,
                                            load_replies().get("action_unavailable")[0])

@@ -82,6 +82,23 @@ async def test_failures_are_logged_without_the_message_text(caplog: pytest.LogCa
     assert "RuntimeError" in caplog.text and "private" not in caplog.text
 
 
+async def test_failures_are_logged_with_where_they_were_raised(caplog: pytest.LogCaptureFixture) -> None:
+    def lookup(text: str) -> str:
+        return {"known": "x"}[text]
+
+    async def on_new_message(message: UserMessage) -> None:
+        try:
+            lookup(message.text)
+        except KeyError as error:
+            raise RuntimeError(f"no answer for {message.text}") from error
+
+    await handled(["my private knee story"], on_new_message)
+    assert "in lookup" in caplog.text and "in on_new_message" in caplog.text
+    assert "builtins.KeyError" in caplog.text and "builtins.RuntimeError" in caplog.text
+    # the source lines are there, the messages of the errors (which hold the text) are not
+    assert __file__ in caplog.text and "private" not in caplog.text
+
+
 @pytest.mark.parametrize("typed, handed_on", [
     ("/ask_duration", "/ask_duration"),                        # a button: obeyed as a payload
     ('/ask_serious{"CAUSE": "I want to kill myself"}',          # not a button: read as words
