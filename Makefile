@@ -14,7 +14,7 @@ DAYS ?= 30
 APT_GET := $$([ "$$(id -u)" = 0 ] || echo sudo) env DEBIAN_FRONTEND=noninteractive apt-get
 # What the trained model depends on: it is retrained when (and only when) one of these changes.
 TRAINING_INPUTS := config.yml domain.yml $(wildcard data/*.yml) $(SPACY_DIR)/meta.json $(SENTENCE_MODEL) \
-  bot/rasa_components.py bot/nlp/top_layers.py
+  bot/rasa_components.py bot/nlp/top_layers.py bot/last_intent_policy.py
 
 export RASA_TELEMETRY_ENABLED := false
 export TF_CPP_MIN_LOG_LEVEL := 2

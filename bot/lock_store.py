@@ -23,11 +23,14 @@ from rasa.core.lock import TicketLock
 from rasa.core.lock_store import LOCK_LIFETIME, InMemoryLockStore, LockError, RedisLockStore
 from rasa.utils.endpoints import EndpointConfig
 
+from bot.settings import lock_poll_seconds
+
 T = TypeVar("T")
 
 #: How often a waiting turn checks whether it may go on. Rasa's default is one second, which a
 #: patient who sends two messages quickly would feel; a Redis read is far cheaper than that.
-POLL_SECONDS = 0.05
+#: Setting ``BME_LOCK_POLL_S`` (default 0.05 s).
+POLL_SECONDS = lock_poll_seconds()
 
 
 class QuickInMemoryLockStore(InMemoryLockStore):

@@ -295,16 +295,10 @@ def _install_memory_savers() -> None:
 
 def chosen(env: Mapping[str, str] = os.environ) -> FrozenSet[str]:
     """The speed-ups ``BME_RASA_SPEEDUPS`` names (``all``, ``none``, or a comma-separated list);
-    all of them when it is unset."""
-    raw = env.get("BME_RASA_SPEEDUPS", "").strip().lower()
-    if raw in ("", "all"):
-        return SPEEDUPS
-    names = frozenset(n.strip() for n in raw.split(",") if n.strip() and n.strip() != "none")
-    unknown = names - SPEEDUPS
-    if unknown:
-        raise ValueError(f"BME_RASA_SPEEDUPS: unknown {sorted(unknown)}; use all, none or "
-                         f"some of {sorted(SPEEDUPS)}")
-    return names
+    all of them when it is unset (:func:`bot.settings.rasa_speedups`)."""
+    from bot.settings import rasa_speedups
+
+    return rasa_speedups(SPEEDUPS, env)
 
 
 def install(which: Iterable[str] = SPEEDUPS) -> None:

@@ -12,14 +12,29 @@ these settings. With none set, the assistant runs on one machine with embedded d
 ``BME_API_TOKEN``         Turns Rasa's HTTP API on, protected by this token.
 ``BME_JWT_SECRET``        Turns Rasa's HTTP API on, protected by JWTs signed with this secret.
 ``BME_LOG_MESSAGES``      ``1``: debug logs that include message text (health information!).
+``BME_MAX_MESSAGE_CHARS`` Longest message processed (default 2000); longer ones get a reply
+                          saying so and are not stored.
+``BME_SOCKETIO_ORIGINS``  Web origins (space-separated) whose pages may open the widget's
+                          socket; unset: only pages without an ``Origin`` header, and our own.
+``BME_RASA_SPEEDUPS``     Which changes of :mod:`bot.rasa_main` are on: ``all`` (default),
+                          ``none``, or a comma-separated list of their names.
+``BME_TRACKER_CACHE``     Conversations each Rasa process keeps in memory (default 100: twice
+                          the benchmark's 50 patients, about 80 KB each). ``0``: none.
+``BME_TRACKER_CACHE_IDLE_S`` Seconds a cached conversation may stay unused (default 600).
+``BME_LOCK_POLL_S``       How often a waiting turn checks its conversation's lock (default
+                          0.05 s; Rasa's 1 s would delay a quick second message).
 ========================  =====================================================================
+
+Read by the tests only: ``BME_ARTICLE_DIR`` (the folder of FACTS.md, default
+``../shared/article``) and ``BME_UPDATE_SCREENSHOTS`` (``make screenshots``). Channel credentials
+(``TELEGRAM_TOKEN`` ...) are read by :mod:`bot.channels.credentials`, which lists them.
 """
 
 from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any, Dict, List, Mapping, Optional
+from typing import AbstractSet, Any, Dict, FrozenSet, List, Mapping, Optional, Tuple
 from urllib.parse import unquote, urlparse
 
 import yaml
@@ -33,6 +48,56 @@ MEMORY_LOCK_STORE = "bot.lock_store.QuickInMemoryLockStore"
 
 class SettingsError(RuntimeError):
     """A setting is wrong or points at something unreachable; the message names the setting."""
+
+
+def _number(env: Mapping[str, str], name: str, default: float, *, whole: bool = False,
+            minimum: float = 0.0) -> float:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = int(raw) if whole else float(raw)
+    except ValueError:
+        value = minimum - 1
+    if value < minimum:
+        kind = "a whole number" if whole else "a number"
+        raise SettingsError(f"{name} must be {kind} of at least {minimum:g}, not {raw!r}")
+    return value
+
+
+def max_message_chars(env: Mapping[str, str] = os.environ) -> int:
+    """``BME_MAX_MESSAGE_CHARS``: the longest message processed."""
+    return int(_number(env, "BME_MAX_MESSAGE_CHARS", 2000, whole=True, minimum=1))
+
+
+def socketio_origins(env: Mapping[str, str] = os.environ) -> FrozenSet[str]:
+    """``BME_SOCKETIO_ORIGINS``: the web origins allowed to open the widget's socket."""
+    return frozenset(env.get("BME_SOCKETIO_ORIGINS", "").split())
+
+
+def rasa_speedups(known: AbstractSet[str], env: Mapping[str, str] = os.environ) -> FrozenSet[str]:
+    """``BME_RASA_SPEEDUPS``: the changes of :mod:`bot.rasa_main` to install, out of ``known``."""
+    raw = env.get("BME_RASA_SPEEDUPS", "").strip().lower()
+    if raw in ("", "all"):
+        return frozenset(known)
+    names = frozenset(n.strip() for n in raw.split(",") if n.strip() and n.strip() != "none")
+    unknown = names - set(known)
+    if unknown:
+        raise SettingsError(f"BME_RASA_SPEEDUPS: unknown {sorted(unknown)}; use all, none or "
+                            f"some of {sorted(known)}")
+    return names
+
+
+def tracker_cache(env: Mapping[str, str] = os.environ) -> Tuple[int, float]:
+    """(``BME_TRACKER_CACHE``, ``BME_TRACKER_CACHE_IDLE_S``): conversations kept in memory per
+    process, and seconds one may stay unused."""
+    return (int(_number(env, "BME_TRACKER_CACHE", 100, whole=True)),
+            _number(env, "BME_TRACKER_CACHE_IDLE_S", 600.0))
+
+
+def lock_poll_seconds(env: Mapping[str, str] = os.environ) -> float:
+    """``BME_LOCK_POLL_S``: how often a waiting turn checks its conversation's lock."""
+    return _number(env, "BME_LOCK_POLL_S", 0.05, minimum=0.001)
 
 
 def _url(env: Mapping[str, str], name: str, schemes: tuple) -> Optional[Any]:

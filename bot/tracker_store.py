@@ -35,12 +35,14 @@ from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.shared.nlu.constants import INTENT_NAME_KEY
 from sqlalchemy.orm import Query, Session
 
+from bot.settings import tracker_cache
+
 #: Conversations kept in memory per process when the cache is on (``bot.rasa_main``), and how
-#: long one may stay unused before it is dropped. About 80 KB each (a nine-turn conversation):
-#: 100 hold twice the benchmark's 50 concurrent patients in 8 MB, where 2000 took over 100 MB
-#: under load. A conversation that no longer fits is loaded from the database as Rasa does.
-CACHE_SIZE = 100
-CACHE_IDLE_S = 600.0
+#: long one may stay unused before it is dropped (settings ``BME_TRACKER_CACHE`` and
+#: ``BME_TRACKER_CACHE_IDLE_S``). About 80 KB each (a nine-turn conversation): the default 100
+#: hold twice the benchmark's 50 concurrent patients in 8 MB, where 2000 took over 100 MB under
+#: load. A conversation that no longer fits is loaded from the database as Rasa does.
+CACHE_SIZE, CACHE_IDLE_S = tracker_cache()
 
 
 @dataclass

@@ -12,7 +12,6 @@ exception message: patients' messages may be health information.
 from __future__ import annotations
 
 import logging
-import os
 import re
 import traceback
 import unicodedata
@@ -21,10 +20,11 @@ from typing import Any, Awaitable, Callable, Dict, List, Optional, Set
 from rasa.core.channels.channel import OutputChannel, UserMessage
 
 from bot.replies import load_replies
+from bot.settings import max_message_chars
 
 logger = logging.getLogger(__name__)
 
-MAX_MESSAGE_CHARS = int(os.environ.get("BME_MAX_MESSAGE_CHARS", "2000"))
+MAX_MESSAGE_CHARS = max_message_chars()
 _KEEP = {"\n", "\t"}
 # What our buttons send: a bare intent, "/ask_duration". Rasa would also obey typed payloads with
 # entities or a confidence ("/ask_serious{...}", "/greet@0.9"), after every NLU component, so such

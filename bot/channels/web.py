@@ -7,7 +7,6 @@ good request looks like, instead of a server error or a conversation under a sha
 
 from __future__ import annotations
 
-import os
 from typing import Any, Dict, Optional, Text
 
 from rasa.core.channels.rest import RestInput
@@ -17,6 +16,7 @@ from sanic.exceptions import InvalidUsage as BadRequest  # sanic 21.12: 400
 from sanic.request import Request
 
 from bot.channels.guard import OnNewMessage, guard
+from bot.settings import socketio_origins
 
 REST_USAGE = 'send a JSON object like {"sender": "patient-1", "message": "What is it?"}'
 
@@ -87,7 +87,7 @@ class GuardedSocketIOInput(SocketIOInput):
 
         handlers[self.user_message_evt] = handle_message
 
-        allowed = set(os.environ.get("BME_SOCKETIO_ORIGINS", "").split())
+        allowed = socketio_origins()
         connect = handlers["connect"]
 
         async def checked_connect(sid: Text, environ: Dict, auth: Optional[Dict] = None) -> bool:

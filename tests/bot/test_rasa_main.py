@@ -16,6 +16,7 @@ from rasa.core.actions.action import RemoteAction
 from rasa.shared.core.domain import Domain
 
 from bot import rasa_main
+from bot.settings import SettingsError
 
 ROOT = Path(__file__).resolve().parents[2]
 DOMAIN = Domain.load(str(ROOT / "domain.yml"))
@@ -115,7 +116,7 @@ def test_speedups_chosen_from_the_environment(value, expected) -> None:
 
 
 def test_unknown_speedup_is_refused_with_the_known_ones() -> None:
-    with pytest.raises(ValueError, match="payloads"):
+    with pytest.raises(SettingsError, match="BME_RASA_SPEEDUPS: unknown.*payloads"):
         rasa_main.chosen({"BME_RASA_SPEEDUPS": "turbo"})
 
 

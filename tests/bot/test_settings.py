@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
+
+from bot import settings
 
 from bot.settings import (REDIS_LOCK_STORE, ROOT, TRACKER_STORE, SettingsError, check_reachable,
                           endpoints, lock_store, log_warning, rasa_run_args, tracker_store)
@@ -71,3 +74,35 @@ def test_message_logging_is_opt_in_with_a_warning() -> None:
     assert log_warning({}) is None
     assert "--debug" in rasa_run_args({"BME_LOG_MESSAGES": "1"})
     assert "health information" in str(log_warning({"BME_LOG_MESSAGES": "1"}))
+
+
+@pytest.mark.parametrize("name, value", [
+    ("BME_MAX_MESSAGE_CHARS", "0"), ("BME_MAX_MESSAGE_CHARS", "lots"), ("BME_TRACKER_CACHE", "-1"),
+    ("BME_TRACKER_CACHE", "1.5"), ("BME_LOCK_POLL_S", "0"), ("BME_TRACKER_CACHE_IDLE_S", "soon"),
+])
+def test_a_bad_number_is_refused_naming_the_setting(name: str, value: str) -> None:
+    with pytest.raises(SettingsError, match=name):
+        {"BME_MAX_MESSAGE_CHARS": settings.max_message_chars, "BME_TRACKER_CACHE": settings.tracker_cache,
+         "BME_TRACKER_CACHE_IDLE_S": settings.tracker_cache,
+         "BME_LOCK_POLL_S": settings.lock_poll_seconds}[name]({name: value})
+
+
+def test_numbers_have_documented_defaults_and_can_be_set() -> None:
+    assert settings.max_message_chars({}) == 2000 and settings.max_message_chars({"BME_MAX_MESSAGE_CHARS": "500"}) == 500
+    assert settings.tracker_cache({}) == (100, 600.0)
+    assert settings.tracker_cache({"BME_TRACKER_CACHE": "0", "BME_TRACKER_CACHE_IDLE_S": "30"}) == (0, 30.0)
+    assert settings.lock_poll_seconds({}) == 0.05
+    assert settings.socketio_origins({"BME_SOCKETIO_ORIGINS": "https://a.example https://b.example"}) == \
+        {"https://a.example", "https://b.example"}
+
+
+def test_every_setting_is_read_in_the_settings_module_and_listed_there() -> None:
+    root = Path(settings.__file__).resolve().parents[1]
+    read = re.compile(r"""(?:environ(?:\.get)?[\[(]|getenv\()\s*["'](BME_[A-Z_]+)""")
+    elsewhere = {f"{path.relative_to(root)}: {name}" for path in (root / "bot").rglob("*.py")
+                 if path.name != "settings.py" and "bench" not in path.parts
+                 for name in read.findall(path.read_text(encoding="utf-8"))}
+    assert elsewhere == set()
+    source = Path(settings.__file__).read_text(encoding="utf-8")
+    documented = set(re.findall(r"``(BME_[A-Z_]+)``", settings.__doc__ or ""))
+    assert set(re.findall(r'"(BME_[A-Z_]+)"', source)) <= documented
