@@ -21,7 +21,7 @@ export TF_CPP_MIN_LOG_LEVEL := 2
 export PYTHONPATH := $(CURDIR)
 export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 
-.PHONY: setup run chat test screenshots clean chromium cluster retention
+.PHONY: setup run chat test lint screenshots clean chromium cluster retention
 
 setup: $(MODEL) $(NODE_MODULES)
 
@@ -37,8 +37,13 @@ chat: $(VENV)/.installed
 bench: setup
 	$(PY) -m bot.bench $(BENCH_ARGS)
 
-test: setup $(CHROMIUM) $(NGINX)
+test: setup $(CHROMIUM) $(NGINX) lint
 	$(PY) -m pytest
+
+# ruff (default rules: errors and unused names) on the code and tests; mypy on bot/ and actions/.
+lint: $(VENV)/.installed
+	$(PY) -m ruff check bot actions tests
+	$(PY) -m mypy
 
 # The README's screenshots of the widget and the kiosk (tests/web saves them elsewhere otherwise).
 screenshots: setup $(CHROMIUM)

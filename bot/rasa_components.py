@@ -233,8 +233,8 @@ class SentenceEmbeddingFeaturizer(DenseFeaturizer, GraphComponent):
         digest = hashlib.sha256()
         for path in (minilm.__file__, minilm_onnx.__file__, top_layers.__file__, __file__,
                      config.get("model")):
-            found = path is not None and Path(path).exists()
-            digest.update(Path(path).read_bytes() if found else b"missing")
+            found = path is not None and Path(str(path)).exists()
+            digest.update(Path(str(path)).read_bytes() if found else b"missing")
         return digest.hexdigest()
 
     @classmethod

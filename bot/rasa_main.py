@@ -180,7 +180,7 @@ def _install_payload_shortcut() -> None:
             return pipeline(self, message, tracker, only_output_properties)
         return parsed.as_dict(only_output_properties=only_output_properties)
 
-    MessageProcessor._parse_message_with_graph = _parse_message_with_graph  # type: ignore
+    MessageProcessor._parse_message_with_graph = _parse_message_with_graph
 
 
 class _Borrowed:
@@ -264,7 +264,7 @@ def _after_model_load(steps: List[Callable[[], None]]) -> None:
             step()
         return agent
 
-    rasa.core.run.load_agent_on_start = load_agent_on_start  # type: ignore[assignment]
+    rasa.core.run.load_agent_on_start = load_agent_on_start
 
 
 def unused_library(name: str, channel: str) -> types.ModuleType:
@@ -282,7 +282,7 @@ def unused_library(name: str, channel: str) -> types.ModuleType:
         return unavailable
 
     module = types.ModuleType(name, f"Stand-in for {name} (bot.rasa_main, speed-up 'memory').")
-    module.__getattr__ = attribute  # type: ignore[attr-defined]
+    module.__getattr__ = attribute  # type: ignore[method-assign]
     return module
 
 
@@ -317,7 +317,7 @@ def install(which: Iterable[str] = SPEEDUPS) -> None:
     from sqlalchemy.engine import Engine
 
     if "validator" in which:
-        RemoteAction._validate_action_result = validate_action_result  # type: ignore[assignment]
+        RemoteAction._validate_action_result = validate_action_result
     if "sqlite" in which:
         event.listen(Engine, "connect", sqlite_pragmas)
     if "payloads" in which:
@@ -325,12 +325,12 @@ def install(which: Iterable[str] = SPEEDUPS) -> None:
     if "keepalive" in which:
         from rasa.utils.endpoints import EndpointConfig
 
-        EndpointConfig.session = kept_session  # type: ignore[assignment]
+        EndpointConfig.session = kept_session
     if "events" in which:
         from rasa.shared.core.events import Event
 
         _RASA_RESOLVE["resolve"] = Event.resolve_by_type
-        Event.resolve_by_type = staticmethod(resolve_event_type)  # type: ignore[assignment]
+        Event.resolve_by_type = staticmethod(resolve_event_type)
     if "trackers" in which:
         from bot.tracker_store import CACHE_SIZE, ResilientSQLTrackerStore
 
@@ -340,11 +340,11 @@ def install(which: Iterable[str] = SPEEDUPS) -> None:
 
         from bot.graph_runner import SequentialGraphRunner
 
-        rasa.core.processor.DaskGraphRunner = SequentialGraphRunner  # type: ignore[misc]
+        rasa.core.processor.DaskGraphRunner = SequentialGraphRunner
     if "action_turn" in which:
         from bot.action_calls import action_call_format
 
-        RemoteAction._action_call_format = action_call_format  # type: ignore[assignment]
+        RemoteAction._action_call_format = action_call_format
     if "features" in which:
         from rasa.nlu.classifiers.logistic_regression_classifier import (
             LogisticRegressionClassifier,
@@ -352,7 +352,7 @@ def install(which: Iterable[str] = SPEEDUPS) -> None:
 
         from bot.feature_rows import sentence_rows
 
-        LogisticRegressionClassifier._create_X = (  # type: ignore[assignment]
+        LogisticRegressionClassifier._create_X = (
             lambda self, messages: sentence_rows(messages))
     if "reuseport" in which:
         from bot import sanic_workers

@@ -106,7 +106,7 @@ def topic_of(intent: Optional[str]) -> Optional[str]:
 def context_for(cause: Optional[str]) -> str:
     """The answer context a recognised cause puts the conversation in (``general`` if none)."""
     causes = load_knowledge().causes
-    return causes[cause].context if cause in causes else GENERAL
+    return causes[cause].context if cause is not None and cause in causes else GENERAL
 
 
 def disclaimer() -> str:
@@ -132,8 +132,8 @@ def topic_answer(topic: str, cause: Optional[str] = None) -> Reply:
 def context_noted(cause: Optional[str], body_part: Optional[str]) -> Reply:
     """Acknowledge what the user told us about themselves, without any medical statement."""
     kb = load_knowledge()
-    things = [kb.causes[cause].name for cause in [cause] if cause in kb.causes]
-    things += [kb.body_parts[part] for part in [body_part] if part in kb.body_parts]
+    things = [kb.causes[cause].name] if cause is not None and cause in kb.causes else []
+    things += [kb.body_parts[body_part]] if body_part is not None and body_part in kb.body_parts else []
     if not things:
         return _named("context_unknown")
     return _named("context_noted", things=", ".join(things))

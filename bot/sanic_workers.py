@@ -63,5 +63,5 @@ def install() -> None:
     if "serve" in _INSTALLED:
         return
     _INSTALLED["serve"] = runners.serve
-    runners.serve = _serve
+    runners.serve = _serve  # type: ignore[assignment]  # same call, any keyword arguments
     runners.bind_socket = reserve_address

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field, replace
 from typing import List, Optional, Set, Tuple
 
 from bot.knowledge import GENERAL, KnowledgeBase
-from bot.questions import NO_ASK, Clause, Lexicon, Reading, Rule
+from bot.questions import NO_ASK, Clause, Lexicon, Reading
 
 COMPARE = "duration/compare"
 MAX_UNITS = 4
@@ -82,7 +82,7 @@ def overview(kb: KnowledgeBase, lexicon: Lexicon, ask: Optional[str], context: s
         return []
     if kind.unit:
         return [kind.unit]
-    return [kb.answer(kind.topic, context).answer_id] if kind.topic in kb.topics else []
+    return [kb.answer(kind.topic, context).answer_id] if kind.topic and kind.topic in kb.topics else []
 
 
 def _by_rules(lexicon: Lexicon, clause: Clause, ask: Optional[str], context: str,
@@ -128,7 +128,7 @@ def _for_clause(kb: KnowledgeBase, lexicon: Lexicon, clause: Clause, ask: Option
     units, with_overview = _by_rules(lexicon, clause, ask, context, limit + len(given))
     if ask == "causes" and units and all(u in given for u in units):
         # "does it happen in the hip and what causes it there": the why of what was just said
-        whys = [kb.units[u].why for u in units if u in kb.units and kb.units[u].why]
+        whys = [why for u in units if u in kb.units for why in [kb.units[u].why] if why]
         if whys and whys[0] not in given:
             return whys[:1]
     if units and all(u in given for u in units) and not with_overview and not clause.inherited:

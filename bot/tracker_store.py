@@ -79,8 +79,9 @@ class ResilientSQLTrackerStore(SQLTrackerStore):
         self._cache: "OrderedDict[Text, _Cached]" = OrderedDict()
         self.cache_size = self.default_cache_size if cache_size is None else cache_size
         super().__init__(*args, **kwargs)
-        url = self.engine.url
-        self.engine.dispose()
+        engine: Any = getattr(self, "engine")  # set by SQLTrackerStore.__init__ (untyped there)
+        url = engine.url
+        engine.dispose()
         self.engine = sa.create_engine(url, pool_pre_ping=True, **create_engine_kwargs(url),
                                        **_sqlite_pool(url))
         self.sessionmaker = sa.orm.session.sessionmaker(bind=self.engine)

@@ -151,7 +151,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         entry: Dict[str, Any] = {"title": recipe.title, "config": report.relative(recipe.config),
                                  "training": trained}
         say(f"rasa test nlu on the held-out messages ({name})")
-        entry["heldout"] = nlu.heldout(recipe, Path(trained["model"]), args.out / "nlu", logs)
+        entry["heldout"] = nlu.heldout(recipe, Path(str(trained["model"])), args.out / "nlu", logs)
         say(f"  held-out accuracy {entry['heldout']['accuracy']:.3f}")
         if args.folds > 1:
             say(f"{args.folds}-fold cross-validation ({name})")

@@ -105,7 +105,7 @@ def per_message_costs(model: Path, actions_url: str, db: Path, patients: int = 1
     store = TrackerStore.create(EndpointConfig(**settings.tracker_store({"BME_SQLITE_PATH": str(db)})))
     agent = Agent.load(str(model), tracker_store=store, action_endpoint=EndpointConfig(actions_url))
     asyncio.run(_converse(agent, 1, []))  # warm up (first graph runs build caches)
-    timers, totals = _Timers(), []
+    timers, totals = _Timers(), []  # type: _Timers, List[float]
     with _instrumented(agent, timers):
         asyncio.run(_converse(agent, patients, totals))
     messages = len(totals)

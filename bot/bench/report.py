@@ -18,7 +18,7 @@ def _level(serving: Dict[str, Any], conversations: int) -> Optional[Dict[str, An
     return next((lv for lv in serving.get("levels", []) if lv["conversations"] == conversations), None)
 
 
-def _get(figures: Dict[str, Any], *path: Any) -> Any:
+def _get(figures: Any, *path: Any) -> Any:
     for key in path:
         if figures is None:
             return None

@@ -50,7 +50,8 @@ def server_pids(servers: Servers) -> Dict[str, int]:
     """The action server's and the Rasa server's process ids, told apart by command line."""
     pids = {}
     for process in servers.processes:
-        args = " ".join(map(str, process.args))
+        command = process.args
+        args = " ".join(map(str, command)) if isinstance(command, (list, tuple)) else str(command)
         pids["actions" if "rasa_sdk" in args or " actions" in args else "rasa"] = process.pid
     return pids
 

@@ -7,7 +7,7 @@ guard of all channels: size cap, empty or non-text messages, never silence)."""
 from __future__ import annotations
 
 import logging
-from typing import Any, Dict, List, Mapping, Optional
+from typing import Any, Dict, List, Mapping, Optional, cast
 
 from rasa.core.channels.channel import OutputChannel
 from sanic import response
@@ -44,7 +44,7 @@ def max_chars(credentials: Mapping[str, Any], platform_max: int) -> int:
     value = credentials.get("max_chars")
     if value in (None, ""):
         return platform_max
-    limit = int(value)
+    limit = int(cast(Any, value))
     if not 1 <= limit <= platform_max:
         raise ValueError(f"max_chars must be between 1 and {platform_max}, not {value}")
     return limit

@@ -96,7 +96,7 @@ class SlackInput(RasaSlackInput):
         channel = super().from_credentials(credentials)
         channel.api_url = credentials.get("api_url") or API_URL
         channel.limit = max_chars(credentials, MAX_CHARS)
-        return channel  # type: ignore[return-value]
+        return channel
 
     api_url: str = API_URL
     limit: int = MAX_CHARS

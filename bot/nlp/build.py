@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Optional, Sequence
+from typing import Any, Optional, Sequence
 
 import spacy
 import srsly
@@ -50,7 +50,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     nlp = build_pipeline()
     output.parent.mkdir(parents=True, exist_ok=True)
     nlp.to_disk(output)
-    print(f"Built {nlp.meta['name']} with {len(nlp.get_pipe('entity_ruler'))} patterns")
+    ruler: Any = nlp.get_pipe("entity_ruler")
+    print(f"Built {nlp.meta['name']} with {len(ruler)} patterns")
     return 0
 
 

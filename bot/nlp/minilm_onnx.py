@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Dict, Iterable, List, Optional, Sequence
+from typing import TYPE_CHECKING, Any, Dict, Iterable, List, Optional, Sequence
 
 import numpy as np
 
@@ -32,7 +32,6 @@ def build_graph(weights: Dict[str, np.ndarray],
     """The encoder up to the deepest of the ``pooled`` layers: inputs ``input_ids`` [batch, tokens]
     and ``mask_bias`` [batch, 1, 1, tokens] (0 for a token, -1e9 for padding); output ``hidden``,
     the ``pooled`` layers' states end to end [batch, tokens, len(pooled) × 384]."""
-    import onnx
     from onnx import TensorProto, helper, numpy_helper
 
     nodes: List[onnx.NodeProto] = []
@@ -42,7 +41,7 @@ def build_graph(weights: Dict[str, np.ndarray],
         inits.append(numpy_helper.from_array(np.ascontiguousarray(value), name))
         return name
 
-    def node(op: str, inputs: Sequence[str], name: str, **attrs: object) -> str:
+    def node(op: str, inputs: Sequence[str], name: str, **attrs: Any) -> str:
         nodes.append(helper.make_node(op, list(inputs), [name], name=name, **attrs))
         return name
 

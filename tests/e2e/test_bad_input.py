@@ -7,7 +7,7 @@ import asyncio
 import json
 import sqlite3
 import uuid
-from typing import Any, List, Tuple
+from typing import Any, List
 
 import pytest
 import socketio

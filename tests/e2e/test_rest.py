@@ -6,7 +6,6 @@ import json
 import urllib.error
 import urllib.request
 import uuid
-from typing import Any, Dict, List, Tuple
 
 import pytest
 
