@@ -10,7 +10,7 @@ from typing import Any, Callable, Dict, List, Optional, Tuple
 
 from bot.serve import ROOT
 
-TUNING_NOTES = Path(__file__).with_name("tuning.md")
+TUNING_NOTES = ROOT / "docs" / "tuning.md"
 PLOT_NAME = "latency_throughput.png"
 
 

@@ -34,7 +34,7 @@ MAX_TOKENS = 128
 # The layers whose states make a message's vector: the model's own sentence embedding (the mean of
 # the last layer's states), and beside it the mean of the third layer's, which keeps more of the
 # words themselves. Each is scaled to unit length. With both, the intent classifier's 5-fold
-# cross-validation rose by 0.005 over 25 paired splits (bot/bench/tuning.md, eighth round); they
+# cross-validation rose by 0.005 over 25 paired splits (docs/tuning.md, eighth round); they
 # come out of one forward pass, so the second costs nothing.
 SENTENCE_LAYERS = (LAYERS, 3)
 # The layers below this many are the same for every trained model; the ones above are fine-tuned

@@ -7,7 +7,7 @@ a logistic regression on the untuned vectors ends (linear probing, then fine-tun
 steps refine the features the classifier already uses instead of chasing a random head; the head is
 thrown away afterwards. A supervised contrastive loss (as in SetFit) gained half as much on
 cross-validation and pulled "what are the symptoms" to the out_of_scope example "what are the
-symptoms of diabetes" (``bot/bench/tuning.md``, ninth and tenth rounds).
+symptoms of diabetes" (``docs/tuning.md``, ninth and tenth rounds).
 
 Only the layers above :data:`FROZEN_LAYERS` move, so the states below them are computed once per
 training example by the exported graph, and training is seconds of NumPy (no PyTorch, which this
@@ -32,7 +32,7 @@ Cache = Dict[str, Any]
 @dataclass(frozen=True)
 class TuningSettings:
     """How the top layers are trained (the defaults were chosen on 5-fold cross-validation,
-    ``bot/bench/tuning.md``, ninth and tenth rounds)."""
+    ``docs/tuning.md``, ninth and tenth rounds)."""
 
     epochs: int = 4
     learning_rate: float = 1e-4
