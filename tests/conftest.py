@@ -10,7 +10,7 @@ import urllib.error
 import urllib.request
 import uuid
 from pathlib import Path
-from typing import Any, Callable, ContextManager, Iterator, Tuple
+from typing import Any, Callable, ContextManager, Iterator, List, Tuple
 
 import psycopg2
 import pytest
@@ -20,6 +20,15 @@ from bot.serve import free_port
 ROOT = Path(__file__).resolve().parent.parent
 ARTICLE_DIR = Path(os.environ.get("BME_ARTICLE_DIR", ROOT.parent / "shared" / "article"))
 MODEL = ROOT / "models" / "bme.tar.gz"
+# Fixtures that need what the quick loop (`pytest -m "not slow"`) does without: a trained model,
+# a running server, PostgreSQL or Redis. A test that uses one is marked slow here.
+SERVICE_FIXTURES = {"trained_model", "assistant", "temporary_database", "redis_prefix"}
+
+
+def pytest_collection_modifyitems(items: List[pytest.Item]) -> None:
+    for item in items:
+        if SERVICE_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.slow)
 
 
 @pytest.fixture(scope="session")

@@ -97,6 +97,7 @@ def trained(tmp_path: Path, epochs: int) -> SentenceEmbeddingFeaturizer:
     return featurizer(tmp_path, "load", fine_tune={"epochs": epochs})
 
 
+@pytest.mark.slow  # the exported sentence model (make setup)
 def test_the_sentence_embedding_is_one_scaled_sentence_feature_per_text(tmp_path: Path) -> None:
     texts = [Message(data={"text": "is it serious"}), Message(data={"text": "hi"})]
     empty = Message()
@@ -111,6 +112,7 @@ def test_the_sentence_embedding_is_one_scaled_sentence_feature_per_text(tmp_path
     assert not empty.features
 
 
+@pytest.mark.slow  # the exported sentence model (make setup)
 def test_training_tunes_the_top_layers_into_the_graph_the_loaded_model_runs(
         tmp_path: Path) -> None:
     probe = ["how long will this take to heal", "is this something bad", "hi"]

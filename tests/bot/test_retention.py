@@ -50,7 +50,8 @@ def keys(store_config: Dict[str, Any]) -> set:
     return {row[0] for row in rows}
 
 
-@pytest.mark.parametrize("store_fixture", ["sqlite_store", "postgres_store"])
+@pytest.mark.parametrize("store_fixture", ["sqlite_store",
+                                           pytest.param("postgres_store", marks=pytest.mark.slow)])
 async def test_deletes_only_conversations_idle_longer_than_the_limit(
     request: pytest.FixtureRequest, store_fixture: str
 ) -> None:

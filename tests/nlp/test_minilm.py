@@ -46,6 +46,7 @@ def test_texts_run_together_get_the_vectors_they_get_alone(model: MiniLM) -> Non
     assert np.allclose(together, alone, atol=1e-5)
 
 
+@pytest.mark.slow  # the exported sentence model (make setup)
 def test_the_exported_graph_computes_what_the_reference_computes(model: MiniLM,
                                                                  tmp_path: Path) -> None:
     texts = ["my mri report says bone marrow oedema in the medial femoral condyle", "hi",

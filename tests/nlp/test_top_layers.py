@@ -126,6 +126,7 @@ def model_states(model: MiniLM, texts: List[str]) -> List[np.ndarray]:
                         texts)
 
 
+@pytest.mark.slow  # the exported sentence model (make setup)
 def test_the_graph_and_the_pretrained_top_layers_give_the_models_sentence_vector(
         model: MiniLM) -> None:
     texts = ["my mri report says bone marrow oedema in the medial femoral condyle", "hi"]

@@ -1,4 +1,5 @@
-"""The web server of the widget and kiosk, in-process (fast: no Rasa, no browser)."""
+"""The web server of the widget and kiosk, in-process (no Rasa, no browser; marked slow because it
+serves the browser libraries that `make setup` installs with npm)."""
 
 from __future__ import annotations
 
@@ -14,6 +15,8 @@ from bot.knowledge import load_knowledge
 from bot.replies import disclaimer
 from bot.serve import Servers
 from bot.web.app import VENDOR_FILES, WebConfig, create_app
+
+pytestmark = pytest.mark.slow
 
 
 class Fetched(NamedTuple):
