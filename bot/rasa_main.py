@@ -68,8 +68,11 @@ changes thirteen things, each keeping Rasa's behaviour:
     seconds, pausing all replies in progress for 170-190 ms. Here the objects alive once the
     model is loaded are frozen (``gc.freeze``): collections walk only what messages create.
 
-``BME_RASA_SPEEDUPS`` picks them: by default all thirteen (``all``); ``none`` is stock Rasa (for the
-benchmark's before-and-after comparisons), or a comma-separated list names some. (``payloads``
+``BME_RASA_SPEEDUPS`` picks them: by default all thirteen (``all``); ``none`` turns them all off (for
+the benchmark's before-and-after comparisons), or a comma-separated list names some. Each is
+registered with the Rasa and Sanic names it touches (:data:`TOUCHES`) and the versions it was
+written for (:data:`WRITTEN_FOR`); start-up leaves out, with a log line naming it, a change whose
+versions or names do not match (docs/rasa-patches.md). (``payloads``
 was once off by default: it made a race in Rasa's Redis ticket lock show up across processes,
 which :mod:`bot.lock_store` has since fixed.)
 """
@@ -80,6 +83,7 @@ import asyncio
 import ctypes
 import gc
 import json
+import logging
 import os
 import sqlite3
 import sys
@@ -87,11 +91,14 @@ import types
 from functools import lru_cache
 from typing import Any, Callable, Dict, FrozenSet, Iterable, List, Mapping, Text
 
+from bot.rasa_changes import TOUCHES, WRITTEN_FOR, installed_versions, refusals  # noqa: F401
+
 SQLITE_PRAGMAS = ("PRAGMA journal_mode=WAL", "PRAGMA synchronous=NORMAL",
                   "PRAGMA busy_timeout=10000")
 SPEEDUPS = frozenset({"validator", "sqlite", "payloads", "keepalive", "events", "memory",
                       "trackers", "graph", "tensorflow", "features", "action_turn", "reuseport", "gc"})
-_INSTALLED = {"done": False}
+_INSTALLED: Dict[str, Any] = {"done": False}
+
 #: Seconds an idle kept connection stays open. Below the 5 s after which the action server
 #: (Sanic) closes an idle connection, so the client never reuses one that the server is closing.
 KEEPALIVE_S = 2.0
@@ -301,17 +308,34 @@ def chosen(env: Mapping[str, str] = os.environ) -> FrozenSet[str]:
     return rasa_speedups(SPEEDUPS, env)
 
 
+def _leave_out(which: set, refused: Mapping[str, str]) -> None:
+    for name, reason in refused.items():
+        logging.getLogger(__name__).warning(
+            "Rasa change %r left out (stock Rasa behaviour instead): %s. See docs/rasa-patches.md",
+            name, reason)
+        which.discard(name)
+        _INSTALLED.setdefault("refused", {})[name] = reason
+
+
 def install(which: Iterable[str] = SPEEDUPS) -> None:
-    """Apply the changes of the module docstring named in ``which``. Once per process."""
+    """Apply the changes of the module docstring named in ``which``, each only where the installed
+    Rasa and Sanic are the versions it was written for and the names it touches exist; a change
+    refused is logged by name and left out (stock behaviour). Once per process."""
     if _INSTALLED["done"]:
         return
     which = set(which)
+    versions = installed_versions()
+    # the versions first (no import), then the names: looking a name up imports its Rasa module,
+    # which the first two changes must come before (the deferred imports, then JAX marked missing)
+    _leave_out(which, refusals(which, versions, resolves=lambda _: True))
+    _leave_out(which, refusals(which & {"tensorflow"}, versions))
     if "tensorflow" in which:  # first: before anything imports Rasa's TensorFlow modules
         from bot.deferred_imports import defer_unused_libraries
 
         defer_unused_libraries()
-    if "memory" in which:  # before anything imports TensorFlow
+    if "memory" in which:  # before anything imports TensorFlow (its after-load step is checked below)
         _install_memory_savers()
+    _leave_out(which, refusals(which - {"tensorflow"}, versions))
     from rasa.core.actions.action import RemoteAction
     from sqlalchemy import event
     from sqlalchemy.engine import Engine
