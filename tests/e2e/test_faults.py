@@ -4,8 +4,10 @@ while running, the assistant restarts. Conversations and their context survive."
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
 import time
 import uuid
 from pathlib import Path
@@ -65,27 +67,64 @@ def test_restart_of_the_assistant_keeps_conversations_in_sqlite(
         assert texts(servers.url, sender, "is it serious?") == [OA_SERIOUS]
 
 
+class PrivatePostgres:
+    """A PostgreSQL server of this test's own (initdb in a temporary folder, on a free port), so
+    restarting it disturbs nothing else on the machine."""
+
+    def __init__(self, folder: Path) -> None:
+        bins = sorted(Path("/usr/lib/postgresql").glob("*/bin"))
+        if not bins:
+            pytest.fail("PostgreSQL's server programs are not in /usr/lib/postgresql/*/bin: "
+                        "install the postgresql package")
+        self.bin, self.data, self.port = bins[-1], folder / "data", free_port()
+        self.folder = folder
+        folder.mkdir(parents=True, exist_ok=True)
+        if os.geteuid() == 0:  # initdb refuses root; the server runs as the postgres user
+            subprocess.run(["chown", "-R", "postgres", str(folder)], check=True)
+        self._run("initdb", "-D", str(self.data), "-U", "postgres", "--auth=trust", "-E", "UTF8")
+
+    @property
+    def url(self) -> str:
+        return f"postgresql://postgres@127.0.0.1:{self.port}/postgres"
+
+    def _run(self, program: str, *args: str) -> None:
+        command = [str(self.bin / program), *args]
+        if os.geteuid() == 0:
+            command = ["runuser", "-u", "postgres", "--", *command]
+        subprocess.run(command, check=True, timeout=120, capture_output=True)
+
+    def pg_ctl(self, action: str) -> None:
+        options = f"-p {self.port} -k {self.folder} -c listen_addresses=127.0.0.1"
+        self._run("pg_ctl", "-D", str(self.data), "-o", options, "-l", str(self.folder / "log"),
+                  "-w", "-m", "fast", action)
+
+
 @pytest.fixture
-def postgres_database(temporary_database) -> Iterator[str]:
-    with temporary_database("bme_faults") as url:
-        yield url
-
-
-def restart_postgres() -> None:
-    version = sorted(os.listdir("/etc/postgresql"))[-1]
-    subprocess.run(["pg_ctlcluster", "--skip-systemctl-redirect", version, "main", "restart"],
-                   check=True, timeout=120)
+def private_postgres() -> Iterator[PrivatePostgres]:
+    # not under pytest's temporary folders: those are private to this user, and the server
+    # runs as the postgres user when the tests run as root
+    folder = Path(tempfile.mkdtemp(prefix="bme-postgres-"))
+    try:
+        server = PrivatePostgres(folder)
+        server.pg_ctl("start")
+        try:
+            yield server
+        finally:
+            server.pg_ctl("stop")
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 def test_postgres_restart_while_running(
-    trained_model: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, postgres_database: str
+    trained_model: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+    private_postgres: PrivatePostgres,
 ) -> None:
-    monkeypatch.setenv("BME_DATABASE_URL", postgres_database)
+    monkeypatch.setenv("BME_DATABASE_URL", private_postgres.url)
     monkeypatch.setenv("BME_REDIS_URL", "redis://127.0.0.1:6379/0")
     sender = f"pg-{uuid.uuid4().hex}"
     with Servers(free_port(), free_port(), trained_model, log_dir=tmp_path) as servers:
         send(servers.url, sender, "I have knee osteoarthritis")
-        restart_postgres()
+        private_postgres.pg_ctl("restart")
         replies = [texts(servers.url, sender, "is it serious?") for _ in range(3)]
     # At most the first turn after the restart may meet a stale connection (friendly reply);
     # then the conversation goes on, with its context from before the restart.
