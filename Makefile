@@ -14,7 +14,7 @@ DAYS ?= 30
 APT_GET := $$([ "$$(id -u)" = 0 ] || echo sudo) env DEBIAN_FRONTEND=noninteractive apt-get
 # What the trained model depends on: it is retrained when (and only when) one of these changes.
 TRAINING_INPUTS := config.yml domain.yml $(wildcard data/*.yml) $(SPACY_DIR)/meta.json $(SENTENCE_MODEL) \
-  bot/rasa_components.py bot/nlp/top_layers.py bot/last_intent_policy.py
+  bot/nlu/components.py bot/nlu/top_layers.py bot/nlu/policy.py
 
 export RASA_TELEMETRY_ENABLED := false
 export TF_CPP_MIN_LOG_LEVEL := 2
@@ -26,23 +26,23 @@ export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 setup: $(MODEL) $(NODE_MODULES)
 
 run: setup
-	$(PY) -m bot.serve
+	$(PY) -m bot.deploy.serve
 
 chat: $(VENV)/.installed
-	$(PY) -m bot.chat
+	$(PY) -m bot.deploy.chat
 
 # Benchmarks and quality reports into reports/ (README: Benchmarks). Not part of `make test`; about
 # 20 to 45 minutes, every step bounded. BENCH_ARGS passes options: make bench BENCH_ARGS="--duration 10".
 .PHONY: bench
 bench: setup
-	$(PY) -m bot.bench $(BENCH_ARGS)
+	$(PY) -m bench $(BENCH_ARGS)
 
 test: setup $(CHROMIUM) $(NGINX) lint
 	$(PY) -m pytest
 
-# ruff (default rules: errors and unused names) on the code and tests; mypy on bot/ and actions/.
+# ruff (default rules: errors and unused names) on the code and tests; mypy on bot/, actions/ and bench/
 lint: $(VENV)/.installed
-	$(PY) -m ruff check bot actions tests
+	$(PY) -m ruff check bot actions bench tests
 	$(PY) -m mypy
 
 # The README's screenshots of the widget and the kiosk (tests/web saves them elsewhere otherwise).
@@ -51,11 +51,11 @@ screenshots: setup $(CHROMIUM)
 
 # Several Rasa processes behind nginx; needs BME_DATABASE_URL and BME_REDIS_URL (README: Deployment).
 cluster: setup $(NGINX)
-	$(PY) -m bot.cluster
+	$(PY) -m bot.deploy.cluster
 
 # Delete conversations idle for more than DAYS days (default 30) from the tracker store.
 retention: $(VENV)/.installed
-	$(PY) -m bot.retention --days $(DAYS)
+	$(PY) -m bot.stores.retention --days $(DAYS)
 
 # Python 3.10 virtual environment with the pinned dependencies.
 $(VENV)/.installed: requirements.lock requirements-models.lock scripts/find_python.sh
@@ -70,15 +70,15 @@ $(VENV)/.installed: requirements.lock requirements-models.lock scripts/find_pyth
 	@touch $@
 
 # Our own spaCy pipeline (blank English + lookup lemmatizer + entity ruler), built from code and data.
-$(SPACY_DIR)/meta.json: $(VENV)/.installed bot/nlp/build.py bot/nlp/patterns.jsonl
+$(SPACY_DIR)/meta.json: $(VENV)/.installed bot/nlu/build.py bot/nlu/patterns.jsonl
 	@echo "==> Building the spaCy pipeline"
-	$(PY) -m bot.nlp.build $(SPACY_DIR)
+	$(PY) -m bot.nlu.build $(SPACY_DIR)
 
 # The sentence model all-MiniLM-L6-v2 as an ONNX graph with 8-bit weights, from the weights that
 # requirements-models.lock installs (no PyTorch, nothing downloaded here).
-$(SENTENCE_MODEL): $(VENV)/.installed bot/nlp/minilm.py bot/nlp/minilm_onnx.py
+$(SENTENCE_MODEL): $(VENV)/.installed bot/nlu/minilm.py bot/nlu/minilm_onnx.py
 	@echo "==> Exporting the sentence model"
-	$(PY) -m bot.nlp.minilm_onnx $(SENTENCE_MODEL)
+	$(PY) -m bot.nlu.minilm_onnx $(SENTENCE_MODEL)
 
 $(MODEL): $(VENV)/.installed $(TRAINING_INPUTS)
 	@echo "==> Training the Rasa model (data or config changed)"

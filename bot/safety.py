@@ -2,7 +2,7 @@
 
 Rules are data (``bot/content/red_flags.yml``); this module compiles them once and matches
 messages against them. It is pure: text in, the matched rule (or ``None``) out, so it is tested
-without a server and runs inside the NLU pipeline (``bot.rasa_components.RedFlagGuard``), which
+without a server and runs inside the NLU pipeline (``bot.nlu.components.RedFlagGuard``), which
 means every channel gets it.
 
 Patients often tell a past, settled injury as a story ("I fell skiing in January and couldn't walk
@@ -28,7 +28,7 @@ from bot.knowledge import CONTENT_DIR, ContentError
 
 RED_FLAGS_FILE = CONTENT_DIR / "red_flags.yml"
 # The entity the NLU guard adds when a rule matches; the answer action reads it. Kept here, not in
-# bot.rasa_components, so the action server imports neither Rasa nor TensorFlow.
+# bot.nlu.components, so the action server imports neither Rasa nor TensorFlow.
 RED_FLAG_ENTITY = "red_flag"
 _APOSTROPHES = str.maketrans({"\u2019": "'", "\u2018": "'", "\u02bc": "'", "`": "'"})
 _SPACE = re.compile(r"\s+")

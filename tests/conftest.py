@@ -15,7 +15,7 @@ from typing import Any, Callable, ContextManager, Iterator, List, Tuple
 import psycopg2
 import pytest
 
-from bot.serve import free_port
+from bot.deploy.serve import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 ARTICLE_DIR = Path(os.environ.get("BME_ARTICLE_DIR", ROOT.parent / "shared" / "article"))
@@ -50,7 +50,7 @@ def trained_model() -> Path:
 def assistant(trained_model: Path, tmp_path_factory: pytest.TempPathFactory):
     """The real Rasa server, action server and web server (widget, kiosk), started once on free
     ports, with their own SQLite tracker store."""
-    from bot.serve import Servers
+    from bot.deploy.serve import Servers
 
     log_dir = tmp_path_factory.mktemp("server-logs")
     with pytest.MonkeyPatch.context() as env:

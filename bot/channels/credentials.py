@@ -8,7 +8,7 @@ fail on an unset variable instead). The file holds secrets: it is written to ``v
 (ignored by git), readable by its owner only.
 
 Usage: ``python -m bot.channels.credentials [--out var/run/credentials.yml]`` prints which
-channels are on; ``bot.serve`` calls :func:`write_credentials` itself.
+channels are on; ``bot.deploy.serve`` calls :func:`write_credentials` itself.
 """
 
 from __future__ import annotations

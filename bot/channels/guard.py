@@ -20,7 +20,7 @@ from typing import Any, Awaitable, Callable, Dict, List, Optional, Set
 from rasa.core.channels.channel import OutputChannel, UserMessage
 
 from bot.replies import load_replies
-from bot.settings import max_message_chars
+from bot.deploy.settings import max_message_chars
 
 logger = logging.getLogger(__name__)
 

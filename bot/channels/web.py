@@ -16,7 +16,7 @@ from sanic.exceptions import InvalidUsage as BadRequest  # sanic 21.12: 400
 from sanic.request import Request
 
 from bot.channels.guard import OnNewMessage, guard
-from bot.settings import socketio_origins
+from bot.deploy.settings import socketio_origins
 
 REST_USAGE = 'send a JSON object like {"sender": "patient-1", "message": "What is it?"}'
 
@@ -64,7 +64,7 @@ class GuardedSocketIOInput(SocketIOInput):
 
     Rasa turns python-socketio's own origin check off (CORS is left to Sanic, which only sees the
     HTTP polling transport), so a page from any site could open a websocket. Here a browser
-    connection (one that sends ``Origin``) is accepted only from the origins ``bot.serve`` allows
+    connection (one that sends ``Origin``) is accepted only from the origins ``bot.deploy.serve`` allows
     (``BME_SOCKETIO_ORIGINS``); other clients send no ``Origin`` and are unaffected.
     """
 

@@ -8,7 +8,7 @@ It serves three things and nothing else:
 - ``/vendor/`` the few browser files we use from npm (socket.io client, marked, DOMPurify), read
   from ``node_modules`` (installed by ``make setup`` with ``npm ci``, never committed).
 
-The pages talk to Rasa's socket.io channel directly, cross-origin; ``bot.serve`` starts Rasa with
+The pages talk to Rasa's socket.io channel directly, cross-origin; ``bot.deploy.serve`` starts Rasa with
 ``--cors`` for this server's origin (see the comment there).
 """
 
@@ -148,7 +148,7 @@ async def vendor_file(request: web.Request) -> web.FileResponse:
 
 
 async def health(_: web.Request) -> web.Response:
-    """``/health``: for ``bot.serve`` to know the server is up."""
+    """``/health``: for ``bot.deploy.serve`` to know the server is up."""
     return web.json_response({"status": "ok"})
 
 

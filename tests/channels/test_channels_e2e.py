@@ -31,7 +31,7 @@ from platform_stub import PlatformStub
 from bot.channels.text import NUMBERED_PROMPT, shorten
 from bot.replies import disclaimer, load_replies, reply_for
 from bot.safety import urgent_message
-from bot.serve import ROOT, RUN_DIR, Servers
+from bot.deploy.serve import ROOT, RUN_DIR, Servers
 
 pytestmark = pytest.mark.slow
 

@@ -14,7 +14,7 @@ import socketio
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bot.chat import send
+from bot.deploy.chat import send
 from bot.replies import load_replies
 
 pytestmark = pytest.mark.slow

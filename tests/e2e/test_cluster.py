@@ -14,10 +14,10 @@ from typing import Iterator, List
 import psycopg2
 import pytest
 
-from bot.chat import send
-from bot.cluster import Cluster, nginx_config
+from bot.deploy.chat import send
+from bot.deploy.cluster import Cluster, nginx_config
 from bot.knowledge import load_knowledge
-from bot.serve import free_port
+from bot.deploy.serve import free_port
 
 KB = load_knowledge()
 TOPICS = ["what_is", "how_found", "serious", "causes", "osteoarthritis", "injury", "symptoms",

@@ -15,7 +15,7 @@ from typing import Any, Dict, List, Tuple
 import pytest
 import yaml
 
-from bot.chat import send
+from bot.deploy.chat import send
 from bot.knowledge import load_knowledge
 from bot.safety import urgent_message
 

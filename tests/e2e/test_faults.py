@@ -15,10 +15,10 @@ from typing import Iterator
 
 import pytest
 
-from bot.chat import send
+from bot.deploy.chat import send
 from bot.knowledge import load_knowledge
 from bot.replies import load_replies
-from bot.serve import ROOT, Servers, _answers, free_port
+from bot.deploy.serve import ROOT, Servers, _answers, free_port
 
 pytestmark = pytest.mark.slow
 KB = load_knowledge()
@@ -48,7 +48,7 @@ def test_action_server_down_gives_a_friendly_reply_then_recovers(assistant) -> N
 def test_unreachable_database_at_start_names_the_setting(tmp_path: Path) -> None:
     env = {**os.environ, "BME_DATABASE_URL": "postgresql://postgres@127.0.0.1:1/nothing"}
     result = subprocess.run(
-        [sys.executable, "-m", "bot.serve", "--web-port", "0", "--rasa-port", str(free_port()),
+        [sys.executable, "-m", "bot.deploy.serve", "--web-port", "0", "--rasa-port", str(free_port()),
          "--actions-port", str(free_port())], cwd=ROOT, env=env, capture_output=True, text=True,
         timeout=60)
     assert result.returncode == 2

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.loadgen import run_load
+from bench.loadgen import run_load
 
 pytestmark = pytest.mark.slow
 

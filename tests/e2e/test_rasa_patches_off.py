@@ -9,9 +9,9 @@ from typing import Iterator
 
 import pytest
 
-from bot.bench.serving import server_pids
-from bot.chat import send
-from bot.serve import Servers, free_port
+from bench.serving import server_pids
+from bot.deploy.chat import send
+from bot.deploy.serve import Servers, free_port
 
 from test_conversations import STORY_LIST, plain, turns  # same folder (pytest puts it on sys.path)
 

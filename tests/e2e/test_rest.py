@@ -9,7 +9,7 @@ import uuid
 
 import pytest
 
-from bot.chat import send
+from bot.deploy.chat import send
 from bot.knowledge import load_knowledge
 from bot.replies import disclaimer
 from bot.safety import urgent_message

@@ -10,7 +10,7 @@ from typing import Dict, Optional, Tuple
 import pytest
 import socketio
 
-from bot.serve import Servers, free_port
+from bot.deploy.serve import Servers, free_port
 
 pytestmark = pytest.mark.slow
 TOKEN = "a-test-token-of-enough-length"

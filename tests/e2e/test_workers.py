@@ -1,5 +1,5 @@
 """Rasa with two Sanic workers (``SANIC_WORKERS=2``, Redis locks): each worker listens on its own
-socket (bot.sanic_workers) and both answer patients."""
+socket (bot.rasa_patches.sanic_workers) and both answer patients."""
 
 from __future__ import annotations
 
@@ -12,11 +12,11 @@ from typing import Dict, Iterator, List, Set
 import aiohttp
 import pytest
 
-from bot.bench import procs
-from bot.bench.serving import server_pids
-from bot.loadgen import REST_PATH
+from bench import procs
+from bench.serving import server_pids
+from bench.loadgen import REST_PATH
 from bot.replies import disclaimer
-from bot.serve import Servers, free_port
+from bot.deploy.serve import Servers, free_port
 
 pytestmark = pytest.mark.slow
 

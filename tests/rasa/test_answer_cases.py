@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.evaluation import ANSWER_CASES_FILE, load_answer_cases, score_answer_cases
+from bench.evaluation import ANSWER_CASES_FILE, load_answer_cases, score_answer_cases
 from bot.knowledge import load_knowledge
 from bot.replies import load_replies
 

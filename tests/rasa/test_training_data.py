@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.evaluation import HELDOUT_FILE, load_examples, score_model
+from bench.evaluation import HELDOUT_FILE, load_examples, score_model
 
 ROOT = Path(__file__).resolve().parents[2]
 RASA = str(Path(sys.executable).parent / "rasa")

@@ -1,7 +1,7 @@
 """Fixtures of the browser tests: Debian's Chromium driven by Playwright, against the real servers.
 
 The Rasa, action and web servers are the session's ``assistant`` (tests/conftest.py), started
-once on free ports through ``bot.serve.Servers`` (the same launcher as ``make run``). Each test gets a fresh browser context,
+once on free ports through ``bot.deploy.serve.Servers`` (the same launcher as ``make run``). Each test gets a fresh browser context,
 so no conversation, storage or cookie leaks from one test into the next.
 """
 

@@ -13,7 +13,7 @@ from aiohttp.test_utils import TestClient, TestServer
 
 from bot.knowledge import load_knowledge
 from bot.replies import disclaimer
-from bot.serve import Servers
+from bot.deploy.serve import Servers
 from bot.web.app import VENDOR_FILES, WebConfig, create_app
 
 pytestmark = pytest.mark.slow

@@ -1,0 +1,198 @@
+"""Deployment settings, read from environment variables, turned into what Rasa runs with.
+
+Rasa's own ``${VAR}`` substitution in endpoints.yml fails when a variable is unset, so the launcher
+(:mod:`bot.deploy.serve`) writes the effective endpoints file from the committed ``endpoints.yml`` plus
+these settings. With none set, the assistant runs on one machine with embedded defaults.
+
+========================  =====================================================================
+``BME_DATABASE_URL``      ``postgresql://user:password@host:5432/db``: PostgreSQL tracker store.
+                          Unset: SQLite file ``BME_SQLITE_PATH`` (default ``var/conversations.db``).
+``BME_REDIS_URL``         ``redis://host:6379/0``: Redis lock store, needed by several Rasa
+                          processes. Unset: in-memory locks (one process only).
+``BME_API_TOKEN``         Turns Rasa's HTTP API on, protected by this token.
+``BME_JWT_SECRET``        Turns Rasa's HTTP API on, protected by JWTs signed with this secret.
+``BME_LOG_MESSAGES``      ``1``: debug logs that include message text (health information!).
+``BME_MAX_MESSAGE_CHARS`` Longest message processed (default 2000); longer ones get a reply
+                          saying so and are not stored.
+``BME_SOCKETIO_ORIGINS``  Web origins (space-separated) whose pages may open the widget's
+                          socket; unset: only pages without an ``Origin`` header, and our own.
+``BME_RASA_SPEEDUPS``     Which changes of :mod:`bot.rasa_patches.main` are on: ``all`` (default),
+                          ``none``, or a comma-separated list of their names.
+``BME_TRACKER_CACHE``     Conversations each Rasa process keeps in memory (default 100: twice
+                          the benchmark's 50 patients, about 80 KB each). ``0``: none.
+``BME_TRACKER_CACHE_IDLE_S`` Seconds a cached conversation may stay unused (default 600).
+``BME_LOCK_POLL_S``       How often a waiting turn checks its conversation's lock (default
+                          0.05 s; Rasa's 1 s would delay a quick second message).
+========================  =====================================================================
+
+Read by the tests only: ``BME_ARTICLE_DIR`` (the folder of FACTS.md, default
+``../shared/article``) and ``BME_UPDATE_SCREENSHOTS`` (``make screenshots``). Channel credentials
+(``TELEGRAM_TOKEN`` ...) are read by :mod:`bot.channels.credentials`, which lists them.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import AbstractSet, Any, Dict, FrozenSet, List, Mapping, Optional, Tuple
+from urllib.parse import unquote, urlparse
+
+import yaml
+
+ROOT = Path(__file__).resolve().parents[2]
+DEFAULT_SQLITE = "var/conversations.db"
+TRACKER_STORE = "bot.stores.tracker_store.ResilientSQLTrackerStore"
+REDIS_LOCK_STORE = "bot.stores.lock_store.AtomicRedisLockStore"
+MEMORY_LOCK_STORE = "bot.stores.lock_store.QuickInMemoryLockStore"
+
+
+class SettingsError(RuntimeError):
+    """A setting is wrong or points at something unreachable; the message names the setting."""
+
+
+def _number(env: Mapping[str, str], name: str, default: float, *, whole: bool = False,
+            minimum: float = 0.0) -> float:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = int(raw) if whole else float(raw)
+    except ValueError:
+        value = minimum - 1
+    if value < minimum:
+        kind = "a whole number" if whole else "a number"
+        raise SettingsError(f"{name} must be {kind} of at least {minimum:g}, not {raw!r}")
+    return value
+
+
+def max_message_chars(env: Mapping[str, str] = os.environ) -> int:
+    """``BME_MAX_MESSAGE_CHARS``: the longest message processed."""
+    return int(_number(env, "BME_MAX_MESSAGE_CHARS", 2000, whole=True, minimum=1))
+
+
+def socketio_origins(env: Mapping[str, str] = os.environ) -> FrozenSet[str]:
+    """``BME_SOCKETIO_ORIGINS``: the web origins allowed to open the widget's socket."""
+    return frozenset(env.get("BME_SOCKETIO_ORIGINS", "").split())
+
+
+def rasa_speedups(known: AbstractSet[str], env: Mapping[str, str] = os.environ) -> FrozenSet[str]:
+    """``BME_RASA_SPEEDUPS``: the changes of :mod:`bot.rasa_patches.main` to install, out of ``known``."""
+    raw = env.get("BME_RASA_SPEEDUPS", "").strip().lower()
+    if raw in ("", "all"):
+        return frozenset(known)
+    names = frozenset(n.strip() for n in raw.split(",") if n.strip() and n.strip() != "none")
+    unknown = names - set(known)
+    if unknown:
+        raise SettingsError(f"BME_RASA_SPEEDUPS: unknown {sorted(unknown)}; use all, none or "
+                            f"some of {sorted(known)}")
+    return names
+
+
+def tracker_cache(env: Mapping[str, str] = os.environ) -> Tuple[int, float]:
+    """(``BME_TRACKER_CACHE``, ``BME_TRACKER_CACHE_IDLE_S``): conversations kept in memory per
+    process, and seconds one may stay unused."""
+    return (int(_number(env, "BME_TRACKER_CACHE", 100, whole=True)),
+            _number(env, "BME_TRACKER_CACHE_IDLE_S", 600.0))
+
+
+def lock_poll_seconds(env: Mapping[str, str] = os.environ) -> float:
+    """``BME_LOCK_POLL_S``: how often a waiting turn checks its conversation's lock."""
+    return _number(env, "BME_LOCK_POLL_S", 0.05, minimum=0.001)
+
+
+def _url(env: Mapping[str, str], name: str, schemes: tuple) -> Optional[Any]:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return None
+    parsed = urlparse(raw)
+    if parsed.scheme not in schemes or not parsed.hostname:
+        raise SettingsError(f"{name} must look like {schemes[0]}://host:port/..., not {raw!r}")
+    return parsed
+
+
+def tracker_store(env: Mapping[str, str] = os.environ) -> Dict[str, Any]:
+    """Rasa's ``tracker_store`` endpoint: PostgreSQL when ``BME_DATABASE_URL`` is set, else SQLite."""
+    db = _url(env, "BME_DATABASE_URL", ("postgresql", "postgres"))
+    if db is None:
+        path = Path(env.get("BME_SQLITE_PATH", DEFAULT_SQLITE))
+        path = path if path.is_absolute() else ROOT / path
+        return {"type": TRACKER_STORE, "dialect": "sqlite", "db": str(path)}
+    return {"type": TRACKER_STORE, "dialect": "postgresql", "url": db.hostname,
+            "port": db.port or 5432, "db": db.path.lstrip("/") or "postgres", "username": unquote(db.username or ""),
+            "password": unquote(db.password or "")}
+
+
+def lock_store(env: Mapping[str, str] = os.environ) -> Dict[str, Any]:
+    """Rasa's ``lock_store`` endpoint: Redis when ``BME_REDIS_URL`` is set, else in memory
+    (:class:`bot.stores.lock_store.QuickInMemoryLockStore`: Rasa's, checking waiting turns more often).
+
+    Redis locks use :class:`bot.stores.lock_store.AtomicRedisLockStore`, not Rasa's ``redis`` type,
+    whose tickets can be issued twice when several processes take them at once."""
+    redis = _url(env, "BME_REDIS_URL", ("redis",))
+    if redis is None:
+        return {"type": MEMORY_LOCK_STORE}
+    return {"type": REDIS_LOCK_STORE, "url": redis.hostname, "port": redis.port or 6379,
+            "db": int(redis.path.lstrip("/") or 0), "key_prefix": "bme"}
+
+
+def endpoints(actions_url: str, env: Mapping[str, str] = os.environ,
+              base: Path = ROOT / "endpoints.yml") -> Dict[str, Any]:
+    """The effective endpoints: the committed file, the action server URL, and the stores."""
+    config = yaml.safe_load(base.read_text(encoding="utf-8")) or {}
+    config["action_endpoint"] = {"url": actions_url}
+    config["tracker_store"] = tracker_store(env)
+    config["lock_store"] = lock_store(env)
+    return config
+
+
+def check_reachable(config: Mapping[str, Any]) -> None:
+    """Fail fast, naming the setting, when a store cannot be reached. (Rasa itself would fall
+    back to an in-memory store with only a warning, and lose every conversation on restart.)"""
+    store = config["tracker_store"]
+    if store["dialect"] == "sqlite":
+        Path(store["db"]).parent.mkdir(parents=True, exist_ok=True)
+    else:
+        import psycopg2
+
+        try:
+            psycopg2.connect(host=store["url"], port=store["port"], dbname=store["db"],
+                             user=store["username"] or None, password=store["password"] or None,
+                             connect_timeout=3).close()
+        except psycopg2.Error as error:
+            raise SettingsError(
+                f"Cannot reach the PostgreSQL tracker store at {store['url']}:{store['port']}/"
+                f"{store['db']} ({str(error).strip()}). Start PostgreSQL or fix BME_DATABASE_URL.")
+    locks = config["lock_store"]
+    if locks["type"] == REDIS_LOCK_STORE:
+        import redis
+
+        try:
+            redis.Redis(host=locks["url"], port=locks["port"], db=locks["db"],
+                        socket_connect_timeout=3).ping()
+        except redis.RedisError as error:
+            raise SettingsError(f"Cannot reach the Redis lock store at {locks['url']}:"
+                                f"{locks['port']} ({error}). Start Redis or fix BME_REDIS_URL.")
+
+
+def rasa_run_args(env: Mapping[str, str] = os.environ) -> List[str]:
+    """Extra ``rasa run`` arguments: the HTTP API (off unless a token or JWT secret is set) and
+    debug logging (off unless asked for, because it writes message text)."""
+    args: List[str] = []
+    token, jwt_secret = env.get("BME_API_TOKEN", ""), env.get("BME_JWT_SECRET", "")
+    if token and len(token) < 16:
+        raise SettingsError("BME_API_TOKEN must be at least 16 characters long")
+    if token or jwt_secret:
+        args.append("--enable-api")
+        args += ["--auth-token", token] if token else []
+        args += ["--jwt-secret", jwt_secret] if jwt_secret else []
+    if env.get("BME_LOG_MESSAGES") == "1":
+        args.append("--debug")
+    return args
+
+
+def log_warning(env: Mapping[str, str] = os.environ) -> Optional[str]:
+    """The warning to print when message text will reach the logs."""
+    if env.get("BME_LOG_MESSAGES") == "1":
+        return ("WARNING: BME_LOG_MESSAGES=1 writes patients' messages to the logs. They may be "
+                "health information: use this for debugging only, and delete the logs after.")
+    return None

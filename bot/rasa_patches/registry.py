@@ -1,0 +1,68 @@
+"""The registry of bot.rasa_patches.main's changes to Rasa's and Sanic's internals: the versions they
+were written for, the names each touches, and the check that says which to leave out
+(docs/rasa-patches.md). Nothing here imports Rasa until a name is looked up."""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any, Callable, Dict, Iterable, Mapping, Tuple
+
+#: The versions every change was written for and tested with (docs/rasa-patches.md).
+WRITTEN_FOR = {"rasa": "3.6.21", "sanic": "21.12.2"}
+#: The private (or replaced) names of Rasa, Sanic and SQLAlchemy each change relies on. At start-up
+#: each must exist, in the versions above, or the change is left out with a log line naming it.
+TOUCHES: Dict[str, Tuple[str, ...]] = {
+    "validator": ("rasa.core.actions.action.RemoteAction._validate_action_result",),
+    "sqlite": ("sqlalchemy.engine.Engine",),
+    "payloads": ("rasa.core.processor.MessageProcessor._parse_message_with_graph",
+                 "rasa.shared.core.training_data.story_reader.yaml_story_reader."
+                 "YAMLStoryReader.unpack_regex_message"),
+    "keepalive": ("rasa.utils.endpoints.EndpointConfig.session",),
+    "events": ("rasa.shared.core.events.Event.resolve_by_type",),
+    "memory": ("rasa.core.run.load_agent_on_start",),
+    "trackers": ("rasa.core.tracker_store.SQLTrackerStore._event_query",
+                 "rasa.core.tracker_store.SQLTrackerStore.session_scope"),
+    "graph": ("rasa.core.processor.DaskGraphRunner",),
+    "tensorflow": ("rasa.shared.utils.common.class_from_module_path",),
+    "features": ("rasa.nlu.classifiers.logistic_regression_classifier."
+                 "LogisticRegressionClassifier._create_X",),
+    "action_turn": ("rasa.core.actions.action.RemoteAction._action_call_format",),
+    "reuseport": ("sanic.server.runners.serve", "sanic.server.runners.bind_socket"),
+    "gc": ("rasa.core.run.load_agent_on_start",),
+}
+
+
+def _resolves(dotted: str) -> bool:
+    """Whether ``dotted`` (``package.module.Class.attribute``) names something that exists."""
+    parts = dotted.split(".")
+    for cut in range(len(parts) - 1, 0, -1):
+        try:
+            found: Any = importlib.import_module(".".join(parts[:cut]))
+        except ImportError:
+            continue
+        for name in parts[cut:]:
+            if not hasattr(found, name):
+                return False
+            found = getattr(found, name)
+        return True
+    return False
+
+
+def installed_versions() -> Dict[str, str]:
+    from importlib.metadata import version
+
+    return {package: version(package) for package in WRITTEN_FOR}
+
+
+def refusals(which: Iterable[str], versions: Mapping[str, str],
+             resolves: Callable[[str], bool] = _resolves) -> Dict[str, str]:
+    """Why each change of ``which`` must be left out (none when the versions are those it was
+    written for and every name it touches exists)."""
+    differing = [f"{package} {versions.get(package)} (written for {wanted})"
+                 for package, wanted in WRITTEN_FOR.items() if versions.get(package) != wanted]
+    refused = {}
+    for name in sorted(which):
+        missing = [dotted for dotted in TOUCHES.get(name, ()) if not resolves(dotted)]
+        if differing or missing:
+            refused[name] = "; ".join(differing + [f"{m} is missing" for m in missing])
+    return refused
