@@ -228,21 +228,21 @@ _DENIED = re.compile(r"(?<![\w'])(?:no|not|without|nor|never|negative for|ruled 
 
 
 def _subjects(lexicon: Lexicon, text: str, offset: int, entities: Sequence[Mapping[str, Any]],
-              denied_too: bool = True) -> Tuple[str, ...]:
-    """What ``text`` is about, in order; without ``denied_too``, leaving out a cause, body part
-    or treatment it says is not there ("the MRI showed edema, no fracture" is not about a
-    fracture): the NLU entities and the lexicon's ``deniable`` subjects (the others carry their
-    own negations: "no need for another scan")."""
-    hits = [(m.start(), name) for name, pattern in lexicon.subjects.items()
-            for m in [pattern.search(text)] if m and (
-                denied_too or name not in lexicon.deniable or not _DENIED.search(text[:m.start()]))]
+              ) -> Tuple[Tuple[str, ...], Tuple[str, ...]]:
+    """What ``text`` is about, in order: all of it, and without a cause, body part or treatment
+    it says is not there ("the MRI showed edema, no fracture" is not about a fracture), as a
+    statement is read. Denied are the NLU entities and the lexicon's ``deniable`` subjects (the
+    others carry their own negations: "no need for another scan")."""
+    hits = [(m.start(), name, name in lexicon.deniable and bool(_DENIED.search(text[:m.start()])))
+            for name, pattern in lexicon.subjects.items() for m in [pattern.search(text)] if m]
     for entity in entities:
         start = int(entity.get("start", -1)) - offset
         if 0 <= start < len(text) and entity.get("value") and entity.get("entity") != "red_flag" \
-                and (denied_too or not _DENIED.search(text[:start])) and not (
-                    lexicon.not_entities and lexicon.not_entities.match(text, start)):
-            hits.append((start, str(entity["value"])))
-    return tuple(dict.fromkeys(name for _, name in sorted(hits)))
+                and not (lexicon.not_entities and lexicon.not_entities.match(text, start)):
+            hits.append((start, str(entity["value"]), bool(_DENIED.search(text[:start]))))
+    hits.sort(key=lambda hit: hit[:2])
+    return (tuple(dict.fromkeys(name for _, name, _ in hits)),
+            tuple(dict.fromkeys(name for _, name, denied in hits if not denied)))
 
 
 def _pieces(lexicon: Lexicon, folded: str) -> List[Tuple[int, str]]:
@@ -304,7 +304,7 @@ def read_message(text: str, entities: Sequence[Mapping[str, Any]] = (),
         if embedded and not body.rstrip("?! ").endswith("?") and embedded.start() > 0:
             lead, body = lead + embedded.start(), body[embedded.start():]
         ask, weak = find_ask_weight(lexicon, body) or (None, False)
-        subjects = _subjects(lexicon, body, offset + lead, entities)
+        subjects, told = _subjects(lexicon, body, offset + lead, entities)
         follow_up = bool(lexicon.follow_up_start.match(body))
         # "also would anti inflammatories help": a joining word before the question's start
         unjoined = re.sub(r"^(also|and|so|but|plus|ok|okay|oh|well|then|or)\s+", "", body)
@@ -319,7 +319,7 @@ def read_message(text: str, entities: Sequence[Mapping[str, Any]] = (),
                        or (short and (ask is not None or follow_up))
                        or bool(inside and (ask is not None or subjects)))
         if not is_question:
-            subjects = _subjects(lexicon, body, offset + lead, entities, denied_too=False)
+            subjects = told
         why_alone = bool(lexicon.why_alone and lexicon.why_alone.fullmatch(body.strip(" ?!.")))
         clauses.append(Clause(body, is_question, ask if is_question else None, subjects,
                               follow_up, why_alone, weak_ask=weak))

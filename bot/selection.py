@@ -170,6 +170,12 @@ def _in_place(kb: KnowledgeBase, clause: Clause, before: Tuple[Clause, ...],
     return clause
 
 
+def _leans_on_last(clause: Clause, ask: Optional[str]) -> bool:
+    """A question with no kind of its own that names something, starts like a follow-up ("and
+    ...", "which of those") or is "why?": it takes the last question's kind."""
+    return ask is None and (clause.follow_up or bool(clause.subjects) or clause.why_alone)
+
+
 def _from_last_answer(kb: KnowledgeBase, lexicon: Lexicon, clause: Clause, ask: Optional[str],
                       context: str, state: State,
                       only_clause: bool) -> Optional[Tuple[List[str], Optional[str]]]:
@@ -191,7 +197,7 @@ def _from_last_answer(kb: KnowledgeBase, lexicon: Lexicon, clause: Clause, ask: 
         last = kb.units.get(state.last_units[-1])
         if last is not None and last.why and last.why not in state.last_units:
             return [last.why], ask
-    follow_up = ask is None and (clause.follow_up or bool(clause.subjects) or clause.why_alone)
+    follow_up = _leans_on_last(clause, ask)
     if follow_up and not clause.subjects and not clause.why_alone:
         # "is that common?", "does it make the bone break?": about what was just said
         specific = [u for u in state.last_units if u in kb.units and not _is_overview(kb, u)]
@@ -250,8 +256,7 @@ def select(reading: Reading, kb: KnowledgeBase, lexicon: Lexicon, state: State,
             units += [u for u in leaning[0] if u not in units]
             ask_answered = leaning[1]
             continue
-        if ask is None and state.last_ask is not None and (
-                clause.follow_up or clause.subjects or clause.why_alone):
+        if state.last_ask is not None and _leans_on_last(clause, ask):
             ask = state.last_ask  # a follow-up: the last kind of question, about what it names
         elif ask is None and len(questions) == 1 and not _by_rules(lexicon, clause, None, context)[0]:
             ask = nlu_ask  # the words name no kind and nothing specific: the model's topic

@@ -10,7 +10,7 @@ import urllib.error
 import urllib.request
 import uuid
 from pathlib import Path
-from typing import Any, Callable, ContextManager, Iterator, List, Tuple
+from typing import Any, Callable, ContextManager, Iterator, List, Mapping, Optional, Tuple
 
 import psycopg2
 import pytest
@@ -22,7 +22,7 @@ ARTICLE_DIR = Path(os.environ.get("BME_ARTICLE_DIR", ROOT.parent / "shared" / "a
 MODEL = ROOT / "models" / "bme.tar.gz"
 # Fixtures that need what the quick loop (`pytest -m "not slow"`) does without: a trained model,
 # a running server, PostgreSQL or Redis. A test that uses one is marked slow here.
-SERVICE_FIXTURES = {"trained_model", "assistant", "temporary_database", "redis_prefix"}
+SERVICE_FIXTURES = {"trained_model", "assistant", "running_servers", "temporary_database", "redis_prefix"}
 
 
 def pytest_collection_modifyitems(items: List[pytest.Item]) -> None:
@@ -46,19 +46,34 @@ def trained_model() -> Path:
     return MODEL
 
 
+@contextlib.contextmanager
+def _running_servers(model: Path, log_dir: Path, env: Optional[Mapping[str, str]] = None,
+                     **options: Any) -> Iterator[Any]:
+    """The real Rasa and action servers (and the web server with ``web_port=``) on free ports,
+    with a SQLite tracker store of their own in ``log_dir`` and ``env`` set for them."""
+    from bot.deploy.serve import Servers
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("BME_SQLITE_PATH", str(log_dir / "conversations.db"))
+        for name, value in (env or {}).items():
+            patch.setenv(name, value)
+        with Servers(free_port(), free_port(), model, log_dir=log_dir, **options) as servers:
+            servers.db_path = log_dir / "conversations.db"
+            yield servers
+
+
+@pytest.fixture(scope="session")
+def running_servers() -> Callable[..., ContextManager[Any]]:
+    return _running_servers
+
+
 @pytest.fixture(scope="session")
 def assistant(trained_model: Path, tmp_path_factory: pytest.TempPathFactory):
     """The real Rasa server, action server and web server (widget, kiosk), started once on free
     ports, with their own SQLite tracker store."""
-    from bot.deploy.serve import Servers
-
-    log_dir = tmp_path_factory.mktemp("server-logs")
-    with pytest.MonkeyPatch.context() as env:
-        env.setenv("BME_SQLITE_PATH", str(log_dir / "conversations.db"))
-        with Servers(free_port(), free_port(), trained_model, log_dir=log_dir,
-                     web_port=free_port()) as servers:
-            servers.db_path = log_dir / "conversations.db"  # type: ignore[attr-defined]
-            yield servers
+    with _running_servers(trained_model, tmp_path_factory.mktemp("server-logs"),
+                          web_port=free_port()) as servers:
+        yield servers
 
 
 def _post_rest(url: str, body: bytes) -> Tuple[int, Any]:

@@ -70,8 +70,8 @@ changes thirteen things, each keeping Rasa's behaviour:
 
 ``BME_RASA_SPEEDUPS`` picks them: by default all thirteen (``all``); ``none`` turns them all off (for
 the benchmark's before-and-after comparisons), or a comma-separated list names some. Each is
-registered with the Rasa and Sanic names it touches (:data:`TOUCHES`) and the versions it was
-written for (:data:`WRITTEN_FOR`); start-up leaves out, with a log line naming it, a change whose
+registered with the Rasa and Sanic names it touches and the versions it was written for
+(:mod:`bot.rasa_patches.registry`); start-up leaves out, with a log line naming it, a change whose
 versions or names do not match (docs/rasa-patches.md). (``payloads``
 was once off by default: it made a race in Rasa's Redis ticket lock show up across processes,
 which :mod:`bot.stores.lock_store` has since fixed.)
@@ -91,7 +91,7 @@ import types
 from functools import lru_cache
 from typing import Any, Callable, Dict, FrozenSet, Iterable, List, Mapping, Text
 
-from bot.rasa_patches.registry import TOUCHES, WRITTEN_FOR, installed_versions, refusals  # noqa: F401
+from bot.rasa_patches.registry import installed_versions, missing_names, version_differences
 
 SQLITE_PRAGMAS = ("PRAGMA journal_mode=WAL", "PRAGMA synchronous=NORMAL",
                   "PRAGMA busy_timeout=10000")
@@ -327,15 +327,16 @@ def install(which: Iterable[str] = SPEEDUPS) -> None:
     versions = installed_versions()
     # the versions first (no import), then the names: looking a name up imports its Rasa module,
     # which the first two changes must come before (the deferred imports, then JAX marked missing)
-    _leave_out(which, refusals(which, versions, resolves=lambda _: True))
-    _leave_out(which, refusals(which & {"tensorflow"}, versions))
+    differing = "; ".join(version_differences(versions))
+    _leave_out(which, {name: differing for name in sorted(which)} if differing else {})
+    _leave_out(which, missing_names(which & {"tensorflow"}))
     if "tensorflow" in which:  # first: before anything imports Rasa's TensorFlow modules
         from bot.rasa_patches.deferred_imports import defer_unused_libraries
 
         defer_unused_libraries()
     if "memory" in which:  # before anything imports TensorFlow (its after-load step is checked below)
         _install_memory_savers()
-    _leave_out(which, refusals(which - {"tensorflow"}, versions))
+    _leave_out(which, missing_names(which - {"tensorflow"}))
     from rasa.core.actions.action import RemoteAction
     from sqlalchemy import event
     from sqlalchemy.engine import Engine

@@ -5,7 +5,7 @@ were written for, the names each touches, and the check that says which to leave
 from __future__ import annotations
 
 import importlib
-from typing import Any, Callable, Dict, Iterable, Mapping, Tuple
+from typing import Any, Callable, Dict, Iterable, List, Mapping, Tuple
 
 #: The versions every change was written for and tested with (docs/rasa-patches.md).
 WRITTEN_FOR = {"rasa": "3.6.21", "sanic": "21.12.2"}
@@ -54,15 +54,24 @@ def installed_versions() -> Dict[str, str]:
     return {package: version(package) for package in WRITTEN_FOR}
 
 
+def version_differences(versions: Mapping[str, str]) -> List[str]:
+    """How the installed ``versions`` differ from those the changes were written for."""
+    return [f"{package} {versions.get(package)} (written for {wanted})"
+            for package, wanted in WRITTEN_FOR.items() if versions.get(package) != wanted]
+
+
+def missing_names(which: Iterable[str],
+                  resolves: Callable[[str], bool] = _resolves) -> Dict[str, str]:
+    """The changes of ``which`` that touch a name that does not exist, with those names."""
+    missing = {name: [d for d in TOUCHES.get(name, ()) if not resolves(d)] for name in sorted(which)}
+    return {name: "; ".join(f"{d} is missing" for d in gone) for name, gone in missing.items() if gone}
+
+
 def refusals(which: Iterable[str], versions: Mapping[str, str],
              resolves: Callable[[str], bool] = _resolves) -> Dict[str, str]:
     """Why each change of ``which`` must be left out (none when the versions are those it was
     written for and every name it touches exists)."""
-    differing = [f"{package} {versions.get(package)} (written for {wanted})"
-                 for package, wanted in WRITTEN_FOR.items() if versions.get(package) != wanted]
-    refused = {}
-    for name in sorted(which):
-        missing = [dotted for dotted in TOUCHES.get(name, ()) if not resolves(dotted)]
-        if differing or missing:
-            refused[name] = "; ".join(differing + [f"{m} is missing" for m in missing])
-    return refused
+    differing, missing = version_differences(versions), missing_names(which, resolves)
+    reasons = {name: "; ".join(differing + ([missing[name]] if name in missing else []))
+               for name in sorted(which)}
+    return {name: reason for name, reason in reasons.items() if reason}

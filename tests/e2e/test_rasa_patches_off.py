@@ -11,7 +11,7 @@ import pytest
 
 from bench.serving import server_pids
 from bot.deploy.chat import send
-from bot.deploy.serve import Servers, free_port
+from bot.deploy.serve import Servers
 
 from test_conversations import STORY_LIST, plain, turns  # same folder (pytest puts it on sys.path)
 
@@ -19,15 +19,13 @@ pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
-def stock(trained_model: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Servers]:
-    log_dir = tmp_path_factory.mktemp("changes-off")
-    with pytest.MonkeyPatch.context() as env:
-        env.setenv("BME_SQLITE_PATH", str(log_dir / "conversations.db"))
-        env.setenv("BME_RASA_SPEEDUPS", "none")
-        with Servers(free_port(), free_port(), trained_model, log_dir=log_dir) as servers:
-            rasa = server_pids(servers)["rasa"]
-            assert b"BME_RASA_SPEEDUPS=none" in Path(f"/proc/{rasa}/environ").read_bytes()
-            yield servers
+def stock(trained_model: Path, tmp_path_factory: pytest.TempPathFactory,
+          running_servers) -> Iterator[Servers]:
+    with running_servers(trained_model, tmp_path_factory.mktemp("changes-off"),
+                         {"BME_RASA_SPEEDUPS": "none"}) as servers:
+        rasa = server_pids(servers)["rasa"]
+        assert b"BME_RASA_SPEEDUPS=none" in Path(f"/proc/{rasa}/environ").read_bytes()
+        yield servers
 
 
 def test_every_story_is_answered_the_same_with_every_change_off(assistant, stock: Servers) -> None:

@@ -16,7 +16,7 @@ from bench import procs
 from bench.serving import server_pids
 from bench.loadgen import REST_PATH
 from bot.replies import disclaimer
-from bot.deploy.serve import Servers, free_port
+from bot.deploy.serve import Servers
 
 pytestmark = pytest.mark.slow
 
@@ -50,15 +50,12 @@ def _per_worker(workers: List[int], port: int, state: str) -> Dict[int, int]:
 
 
 @pytest.fixture(scope="module")
-def two_workers(trained_model: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Servers]:
-    log_dir = tmp_path_factory.mktemp("two-workers")
-    with pytest.MonkeyPatch.context() as env:
-        env.setenv("BME_SQLITE_PATH", str(log_dir / "conversations.db"))
-        env.setenv("BME_REDIS_URL", "redis://127.0.0.1:6379/0")
-        env.setenv("SANIC_WORKERS", "2")
-        with Servers(free_port(), free_port(), trained_model, log_dir=log_dir) as servers:
-            _wait_for_listeners(servers.rasa_port, 2)
-            yield servers
+def two_workers(trained_model: Path, tmp_path_factory: pytest.TempPathFactory,
+                running_servers) -> Iterator[Servers]:
+    env = {"BME_REDIS_URL": "redis://127.0.0.1:6379/0", "SANIC_WORKERS": "2"}
+    with running_servers(trained_model, tmp_path_factory.mktemp("two-workers"), env) as servers:
+        _wait_for_listeners(servers.rasa_port, 2)
+        yield servers
 
 
 def _wait_for_listeners(port: int, count: int, timeout: float = 180.0) -> None:

@@ -42,6 +42,14 @@ def test_a_missing_name_refuses_only_the_changes_that_touch_it() -> None:
     assert refused == {"graph": f"{gone} is missing"}
 
 
+def test_the_version_and_the_names_are_checked_apart() -> None:
+    assert rasa_changes.version_differences({"rasa": "3.6.21", "sanic": "22.0.0"}) == \
+        ["sanic 22.0.0 (written for 21.12.2)"]
+    assert rasa_changes.version_differences(rasa_changes.WRITTEN_FOR) == []
+    assert rasa_changes.missing_names(["reuseport", "graph"], lambda name: "sanic" not in name) == {
+        "reuseport": "sanic.server.runners.serve is missing; sanic.server.runners.bind_socket is missing"}
+
+
 def test_names_are_looked_up_for_real() -> None:
     assert rasa_changes._resolves("rasa.core.actions.action.RemoteAction._action_call_format")
     assert not rasa_changes._resolves("rasa.core.actions.action.RemoteAction._no_such_thing")
