@@ -226,8 +226,10 @@ def select(reading: Reading, kb: KnowledgeBase, lexicon: Lexicon, state: State,
     comparison: Optional[str] = None
     comparison_facts: Tuple[str, ...] = ()
     persisting = any({"persisting", "long_persisting"} & set(c.subjects) for c in reading.clauses)
-    for clause in questions:
-        before = reading.clauses[:reading.clauses.index(clause)]
+    for position, clause in enumerate(reading.clauses):
+        if not clause.is_question:
+            continue
+        before = reading.clauses[:position]  # (by position: a message may repeat a sentence)
         clause = _in_place(kb, clause, before, state)
         ask = clause.ask
         if clause.weak_ask and clause.follow_up and not clause.subjects and state.last_ask:

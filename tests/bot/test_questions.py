@@ -276,6 +276,10 @@ SKI_STORY = ("I was skiing last month and twisted my knee badly. The MRI shows a
        [entity("my doctor wants to refer me for another scan. is that really necessary with arthritis",
                "arthritis", "CAUSE", "osteoarthritis")])],
      ["decision/need_mri"]),
+    # a sentence said twice: "there" is the part named before the second one too
+    ([("what causes it there? my hip hurts. what causes it there?", "ask_causes",
+       [entity("what causes it there? my hip hurts. what causes it there?", "hip", "BODY_PART", "hip")])],
+     ["causes/overview+body/hip"]),
     # small talk and bare statements keep their own replies
     ([("hello", "greet", [])], [""]),
 ])
