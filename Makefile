@@ -21,7 +21,7 @@ export TF_CPP_MIN_LOG_LEVEL := 2
 export PYTHONPATH := $(CURDIR)
 export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 
-.PHONY: setup run chat test lint screenshots clean chromium cluster retention
+.PHONY: setup run chat test lint screenshots clean chromium cluster retention content-review
 
 setup: $(MODEL) $(NODE_MODULES)
 
@@ -56,6 +56,11 @@ cluster: setup $(NGINX)
 # Delete conversations idle for more than DAYS days (default 30) from the tracker store.
 retention: $(VENV)/.installed
 	$(PY) -m bot.stores.retention --days $(DAYS)
+
+# The printable review sheet of every answer, for a clinician to check and sign:
+# reports/content-review.html (docs/content-review.md).
+content-review: $(VENV)/.installed
+	$(PY) -m bot.review_sheet
 
 # Python 3.10 virtual environment with the pinned dependencies.
 $(VENV)/.installed: requirements.lock requirements-models.lock scripts/find_python.sh

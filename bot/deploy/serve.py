@@ -15,11 +15,13 @@ import subprocess
 import sys
 import time
 import urllib.request
+from datetime import date
 from pathlib import Path
 from typing import IO, List, Optional, Sequence
 
 import yaml
 
+from bot import reviews
 from bot.deploy import settings
 from bot.channels.credentials import write_credentials
 
@@ -224,6 +226,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     signal.signal(signal.SIGTERM, lambda *_: stop.update(now=True))
     if settings.log_warning():
         print(settings.log_warning(), file=sys.stderr, flush=True)
+    if review_warning := reviews.startup_warning(date.today()):  # answers no clinician signed
+        print(review_warning, file=sys.stderr, flush=True)
     try:
         servers.start()
         if servers.web_port is not None:

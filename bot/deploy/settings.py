@@ -23,6 +23,8 @@ these settings. With none set, the assistant runs on one machine with embedded d
 ``BME_TRACKER_CACHE_IDLE_S`` Seconds a cached conversation may stay unused (default 600).
 ``BME_LOCK_POLL_S``       How often a waiting turn checks its conversation's lock (default
                           0.05 s; Rasa's 1 s would delay a quick second message).
+``BME_CONTENT_REVIEWS``   A clinic's own sign-off file of the answers (the format of
+                          ``bot/content/reviews.yml``, the default; docs/content-review.md).
 ========================  =====================================================================
 
 Read by the tests only: ``BME_ARTICLE_DIR`` (the folder of FACTS.md, default
@@ -44,6 +46,7 @@ DEFAULT_SQLITE = "var/conversations.db"
 TRACKER_STORE = "bot.stores.tracker_store.ResilientSQLTrackerStore"
 REDIS_LOCK_STORE = "bot.stores.lock_store.AtomicRedisLockStore"
 MEMORY_LOCK_STORE = "bot.stores.lock_store.QuickInMemoryLockStore"
+DEFAULT_CONTENT_REVIEWS = ROOT / "bot" / "content" / "reviews.yml"
 
 
 class SettingsError(RuntimeError):
@@ -98,6 +101,19 @@ def tracker_cache(env: Mapping[str, str] = os.environ) -> Tuple[int, float]:
 def lock_poll_seconds(env: Mapping[str, str] = os.environ) -> float:
     """``BME_LOCK_POLL_S``: how often a waiting turn checks its conversation's lock."""
     return _number(env, "BME_LOCK_POLL_S", 0.05, minimum=0.001)
+
+
+def content_reviews_path(env: Mapping[str, str] = os.environ) -> Path:
+    """``BME_CONTENT_REVIEWS``: the file recording which answers a clinician signed
+    (:mod:`bot.reviews`); a relative path is taken from the repository's folder."""
+    raw = env.get("BME_CONTENT_REVIEWS", "").strip()
+    if not raw:
+        return DEFAULT_CONTENT_REVIEWS
+    path = Path(raw) if Path(raw).is_absolute() else ROOT / raw
+    if not path.is_file():
+        raise SettingsError(f"BME_CONTENT_REVIEWS points at {path}, which is not a file: copy "
+                            f"{DEFAULT_CONTENT_REVIEWS} there, or unset BME_CONTENT_REVIEWS to use it")
+    return path
 
 
 def _url(env: Mapping[str, str], name: str, schemes: tuple) -> Optional[Any]:

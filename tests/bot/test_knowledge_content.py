@@ -8,9 +8,9 @@ from pathlib import Path
 from typing import Dict, Set
 
 import pytest
-import textstat
 
 from bot.knowledge import load_knowledge
+from bot.readability import MAX_GRADE, MAX_MEDIAN_GRADE, reading_grade
 from bot.replies import load_replies
 
 KB = load_knowledge()
@@ -87,17 +87,16 @@ def test_nothing_from_the_raw_html_reaches_a_user(needle: str) -> None:
 
 
 def test_reading_grade_of_each_answer_and_median() -> None:
-    grades = {a.answer_id: textstat.flesch_kincaid_grade(a.text) for a in ANSWERS}
-    too_hard = {aid: g for aid, g in grades.items() if g > 8}
+    grades = {a.answer_id: reading_grade(a.text) for a in ANSWERS}
+    too_hard = {aid: g for aid, g in grades.items() if g > MAX_GRADE}
     assert too_hard == {}
-    assert statistics.median(grades.values()) <= 6
+    assert statistics.median(grades.values()) <= MAX_MEDIAN_GRADE
 
 
 def test_conversation_replies_are_plain_too() -> None:
     replies = load_replies()
     texts = [replies.disclaimer] + [text for text, _ in replies.replies.values()]
-    assert {t: textstat.flesch_kincaid_grade(t) for t in texts
-            if textstat.flesch_kincaid_grade(t) > 8} == {}
+    assert {t: reading_grade(t) for t in texts if reading_grade(t) > MAX_GRADE} == {}
 
 
 @pytest.mark.parametrize("banned", [
