@@ -6,20 +6,26 @@ Rasa's tracker and those pure functions.
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any, Dict, List, Optional, Text
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import ActionExecuted, EventType, SessionStarted, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from bot.replies import Reply, disclaimer, reply_for, slots_after, state_from_slots
+from bot.feedback import (answer_extras, feedback_record, feedback_reply, is_feedback,
+                          with_feedback)
+from bot.replies import (KIND_KEY, Reply, disclaimer, reply_for, reply_kind, slots_after,
+                         state_from_slots)
 from bot.safety import RED_FLAG_ENTITY
 
 
-def send(dispatcher: CollectingDispatcher, reply: Reply) -> None:
-    """Send a :class:`bot.replies.Reply` with its quick-reply buttons."""
+def send(dispatcher: CollectingDispatcher, reply: Reply, **about: Any) -> None:
+    """Send a :class:`bot.replies.Reply` with its quick-reply buttons, and what it is (its kind,
+    answer ids, review note: ``KIND_KEY``), which the channels and the tracker store receive."""
     buttons = [{"title": b.title, "payload": b.payload} for b in reply.buttons]
-    dispatcher.utter_message(text=reply.text, buttons=buttons)
+    dispatcher.utter_message(text=reply.text, buttons=buttons, **{KIND_KEY: {
+        "kind": reply_kind(reply), "answer_id": reply.answer_id, **about}})
 
 
 def _latest_entity(tracker: Tracker, entity_type: str) -> Optional[Text]:
@@ -36,17 +42,26 @@ class ActionAnswer(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
     ) -> List[Dict[Text, Any]]:
         message = tracker.latest_message or {}
+        intent = (message.get("intent") or {}).get("name")
+        state = state_from_slots(tracker.slots)
+        if is_feedback(intent):
+            send(dispatcher, feedback_reply(intent, state.last_units),
+                 feedback=feedback_record(intent, tracker.get_slot("answer_id")))
+            return []
         reply = reply_for(
-            (message.get("intent") or {}).get("name"),
+            intent,
             cause=tracker.get_slot("cause"),
             body_part=tracker.get_slot("body_part"),
             red_flag=_latest_entity(tracker, RED_FLAG_ENTITY),
             ranking=message.get("intent_ranking") or [],
             text=message.get("text") or "",
             entities=message.get("entities") or [],
-            state=state_from_slots(tracker.slots),
+            state=state,
         )
-        send(dispatcher, reply)
+        if reply_kind(reply) == "answer":
+            send(dispatcher, with_feedback(reply), **answer_extras(reply, date.today()))
+        else:
+            send(dispatcher, reply)
         return [SlotSet(name, value) for name, value in slots_after(reply).items()]
 
 

@@ -60,10 +60,13 @@ class Reply:
 
 @dataclass(frozen=True)
 class ConversationReplies:
-    """The non-medical replies of replies.yml."""
+    """The non-medical replies of replies.yml, and the feedback buttons' titles by intent."""
 
     disclaimer: str
     replies: Mapping[str, Tuple[str, Tuple[str, ...]]]
+    feedback_question: str = ""
+    feedback_buttons: Mapping[str, str] = field(default_factory=dict)
+    feedback_reasons: Mapping[str, str] = field(default_factory=dict)
 
     def get(self, name: str) -> Tuple[str, Tuple[str, ...]]:
         return self.replies[name]
@@ -87,7 +90,36 @@ def load_replies(path: Path = REPLIES_FILE) -> ConversationReplies:
             raise ContentError(f"{path}: replies.{name}.buttons: unknown topics {unknown}; "
                                f"use ids from knowledge.yml: {sorted(topics)}")
         replies[name] = (_squash(body["text"]), buttons)
-    return ConversationReplies(_squash(raw["disclaimer"]), replies)
+    feedback = raw.get("feedback") or {}
+    titles = {**(feedback.get("buttons") or {}), **(feedback.get("reasons") or {})}
+    without_reply = sorted(set(titles) - set(replies))
+    if without_reply:
+        raise ContentError(f"{path}: feedback: {without_reply} have no reply under `replies:`; "
+                           "add one for each feedback button and reason")
+    return ConversationReplies(_squash(raw["disclaimer"]), replies,
+                               _squash(feedback.get("question", "")),
+                               dict(feedback.get("buttons") or {}),
+                               dict(feedback.get("reasons") or {}))
+
+
+#: The key of a bot message's own data (its kind, answer ids, review note), sent with the message
+#: to the channels and stored with it: ``{"bme": {"kind": "answer", "answer_id": ...}}``.
+KIND_KEY = "bme"
+_KIND_BY_NAME = {"fallback": "fallback", "out_of_scope": "out_of_scope",
+                 PERSONAL_ADVICE: "declined", "context_noted": "context", "context_unknown": "context"}
+
+
+def reply_kind(reply: Reply) -> str:
+    """What kind of turn a reply is, for the staff dashboard and the metrics: ``urgent``,
+    ``answer`` (article content), ``fallback`` ("did you mean"), ``out_of_scope``, ``declined``
+    (personal advice), ``context``, ``feedback`` or ``small_talk``."""
+    if reply.answer_id and reply.answer_id.startswith("urgent/"):
+        return "urgent"
+    if reply.answer_id:
+        return "answer"
+    if reply.name and reply.name.startswith("feedback_"):
+        return "feedback"
+    return _KIND_BY_NAME.get(reply.name or "", "small_talk")
 
 
 def topic_button(kb: KnowledgeBase, topic: str) -> Button:
@@ -289,6 +321,8 @@ def state_from_slots(slots: Mapping[str, Any]) -> State:
 def slots_after(reply: Reply) -> Dict[str, Any]:
     """The slots an answer leaves for the next turn: what was said (ids and facts, for audit and
     follow-ups), the kind of question and the context it was given in."""
+    if reply_kind(reply) == "feedback":  # the rated answer stays the last one
+        return {}
     slots: Dict[str, Any] = {SLOT_ANSWER_ID: reply.answer_id, SLOT_FACTS: list(reply.facts) or None}
     if reply.ask is not None:
         slots.update({SLOT_LAST_ASK: reply.ask, SLOT_LAST_CONTEXT: reply.context or GENERAL})

@@ -7,16 +7,18 @@ good request looks like, instead of a server error or a conversation under a sha
 
 from __future__ import annotations
 
-from typing import Any, Dict, Optional, Text
+from typing import Any, Dict, List, Optional, Text
 
+from rasa.core.channels.channel import UserMessage
 from rasa.core.channels.rest import RestInput
-from rasa.core.channels.socketio import SocketIOInput
+from rasa.core.channels.socketio import SocketIOInput, SocketIOOutput
 from sanic import Blueprint
 from sanic.exceptions import InvalidUsage as BadRequest  # sanic 21.12: 400
 from sanic.request import Request
 
 from bot.channels.guard import OnNewMessage, guard
 from bot.deploy.settings import socketio_origins
+from bot.replies import KIND_KEY
 
 REST_USAGE = 'send a JSON object like {"sender": "patient-1", "message": "What is it?"}'
 
@@ -59,6 +61,41 @@ class GuardedRestInput(RestInput):
         return super().blueprint(guard(on_new_message))
 
 
+class DescribedSocketIOOutput(SocketIOOutput):
+    """Rasa's socket.io output, with what each message is (``bme``: its kind, answer ids, review
+    note) on every part sent, so the widget and kiosk can show the review note and the feedback
+    buttons under an answer, and clear the page after "delete my chat"."""
+
+    about: Optional[Dict[str, Any]] = None
+
+    async def send_text_message(self, recipient_id: Text, text: Text, **kwargs: Any) -> None:
+        self.about = kwargs.get(KIND_KEY)
+        await super().send_text_message(recipient_id, text, **kwargs)
+
+    async def send_text_with_buttons(self, recipient_id: Text, text: Text,
+                                     buttons: List[Dict[Text, Any]], **kwargs: Any) -> None:
+        self.about = kwargs.get(KIND_KEY)
+        await super().send_text_with_buttons(recipient_id, text, buttons, **kwargs)
+
+    async def _send_message(self, socket_id: Text, response: Any) -> None:
+        if self.about and isinstance(response, dict):
+            response = {**response, KIND_KEY: self.about}
+        await super()._send_message(socket_id, response)
+
+
+def _described(on_new_message: OnNewMessage) -> OnNewMessage:
+    """Give each socket.io message a :class:`DescribedSocketIOOutput` (Rasa makes its own
+    output channel inside its handler, where no subclass can reach)."""
+
+    async def handle(message: UserMessage) -> None:
+        output = message.output_channel
+        if type(output) is SocketIOOutput:
+            message.output_channel = DescribedSocketIOOutput(output.sio, output.bot_message_evt)
+        await on_new_message(message)
+
+    return handle
+
+
 class GuardedSocketIOInput(SocketIOInput):
     """The socket.io channel, guarded; events that are not objects are ignored, not crashed on.
 
@@ -73,7 +110,7 @@ class GuardedSocketIOInput(SocketIOInput):
         return "socketio"
 
     def blueprint(self, on_new_message: OnNewMessage) -> Blueprint:
-        blueprint = super().blueprint(guard(on_new_message))
+        blueprint = super().blueprint(_described(guard(on_new_message)))
         handlers = self.sio.handlers[self.namespace or "/"]
         original = handlers[self.user_message_evt]
 

@@ -12,6 +12,17 @@ these settings. With none set, the assistant runs on one machine with embedded d
 ``BME_API_TOKEN``         Turns Rasa's HTTP API on, protected by this token.
 ``BME_JWT_SECRET``        Turns Rasa's HTTP API on, protected by JWTs signed with this secret.
 ``BME_LOG_MESSAGES``      ``1``: debug logs that include message text (health information!).
+``BME_LOG_FORMAT``        ``json`` (default): the servers log one JSON object a line, exceptions
+                          as frames without their messages (docs/operations.md); ``text``: the
+                          frameworks' own lines, for a person reading them. With
+                          ``BME_LOG_MESSAGES=1`` the default is ``text``, as before.
+``BME_STAFF_PASSWORD_HASH`` The staff dashboard's password, hashed (``make staff-password``).
+                          Unset: the dashboard is off (its login page says so).
+``BME_STAFF_SESSION_MINUTES`` Minutes a staff login lasts (default 30).
+``BME_DASHBOARD_TEXT``    ``1``: the dashboard shows the redacted words of unanswered messages
+                          (default ``0``: figures only, no patient text).
+``BME_STORE_TEXT``        ``0``: the tracker store keeps no text, only intents, answer ids, slots
+                          and channels (default ``1``: redacted text is kept).
 ``BME_MAX_MESSAGE_CHARS`` Longest message processed (default 2000); longer ones get a reply
                           saying so and are not stored.
 ``BME_SOCKETIO_ORIGINS``  Web origins (space-separated) whose pages may open the widget's
@@ -71,6 +82,33 @@ def _number(env: Mapping[str, str], name: str, default: float, *, whole: bool = 
 def max_message_chars(env: Mapping[str, str] = os.environ) -> int:
     """``BME_MAX_MESSAGE_CHARS``: the longest message processed."""
     return int(_number(env, "BME_MAX_MESSAGE_CHARS", 2000, whole=True, minimum=1))
+
+
+def store_text(env: Mapping[str, str] = os.environ) -> bool:
+    """``BME_STORE_TEXT``: whether the tracker store keeps the (redacted) text of messages."""
+    raw = env.get("BME_STORE_TEXT", "1").strip()
+    if raw not in ("0", "1"):
+        raise SettingsError(f"BME_STORE_TEXT must be 1 (keep redacted text) or 0 (no text), not {raw!r}")
+    return raw == "1"
+
+
+def staff_password_hash(env: Mapping[str, str] = os.environ) -> Optional[str]:
+    """``BME_STAFF_PASSWORD_HASH``: the staff dashboard's hashed password (``None``: off)."""
+    value = env.get("BME_STAFF_PASSWORD_HASH", "").strip()
+    if value and not value.startswith("pbkdf2_sha256$"):
+        raise SettingsError("BME_STAFF_PASSWORD_HASH must be a hash made by `make staff-password` "
+                            "(it starts with pbkdf2_sha256$), never the password itself")
+    return value or None
+
+
+def staff_session_minutes(env: Mapping[str, str] = os.environ) -> float:
+    """``BME_STAFF_SESSION_MINUTES``: how long a staff login lasts."""
+    return _number(env, "BME_STAFF_SESSION_MINUTES", 30.0, minimum=1.0)
+
+
+def dashboard_text(env: Mapping[str, str] = os.environ) -> bool:
+    """``BME_DASHBOARD_TEXT``: whether the dashboard shows redacted words of unanswered messages."""
+    return env.get("BME_DASHBOARD_TEXT", "0").strip() == "1"
 
 
 def socketio_origins(env: Mapping[str, str] = os.environ) -> FrozenSet[str]:
@@ -204,6 +242,20 @@ def rasa_run_args(env: Mapping[str, str] = os.environ) -> List[str]:
     if env.get("BME_LOG_MESSAGES") == "1":
         args.append("--debug")
     return args
+
+
+LOG_FORMATS = ("json", "text")
+
+
+def log_format(env: Mapping[str, str] = os.environ) -> str:
+    """``BME_LOG_FORMAT``: ``json`` or ``text``; unset, ``json`` unless ``BME_LOG_MESSAGES=1``
+    asked for today's debug logs with message text (those stay Rasa's text lines)."""
+    raw = env.get("BME_LOG_FORMAT", "").strip().lower()
+    if not raw:
+        return "text" if env.get("BME_LOG_MESSAGES") == "1" else "json"
+    if raw not in LOG_FORMATS:
+        raise SettingsError(f"BME_LOG_FORMAT must be one of {', '.join(LOG_FORMATS)}, not {raw!r}")
+    return raw
 
 
 def log_warning(env: Mapping[str, str] = os.environ) -> Optional[str]:

@@ -1,4 +1,4 @@
-"""Delete conversations older than N days from the tracker store.
+"""Delete conversations from the tracker store: those older than N days, or one on request.
 
 A conversation is deleted whole when its latest event is older than the cut-off, so an ongoing
 conversation is never cut in half. The store is the one the assistant runs with (the same
@@ -6,13 +6,15 @@ environment variables, :mod:`bot.deploy.settings`): SQLite by default, PostgreSQ
 ``BME_DATABASE_URL`` is set.
 
 Usage: ``python -m bot.stores.retention --days 30 [--dry-run]`` (``make retention DAYS=30``).
+:func:`delete_conversation` is the patient's "delete my chat" (:mod:`bot.channels.guard`).
 """
 
 from __future__ import annotations
 
 import argparse
 import time
-from typing import Any, Mapping, Optional, Sequence
+from functools import lru_cache
+from typing import Any, Mapping, Optional, Sequence, Tuple
 
 import sqlalchemy as sa
 from rasa.core.tracker_store import SQLTrackerStore
@@ -32,6 +34,33 @@ def engine_for(store: Mapping[str, Any]) -> sa.engine.Engine:
         store["dialect"], store.get("url"), store.get("port"), store["db"],
         store.get("username") or None, store.get("password") or None)
     return sa.create_engine(url)
+
+
+_DELETE_ONE = sa.text("DELETE FROM events WHERE sender_id = :sender")
+
+
+@lru_cache(maxsize=4)
+def _engine_of(store: Tuple[Tuple[str, Any], ...]) -> sa.engine.Engine:
+    return engine_for(dict(store))
+
+
+def shared_engine(store: Mapping[str, Any]) -> sa.engine.Engine:
+    """One engine (and connection pool) per store and process, for requests that must not wait
+    for a new pool: "delete my chat", the staff dashboard."""
+    return _engine_of(tuple(sorted(store.items())))
+
+
+def delete_conversation(store: Mapping[str, Any], sender_id: str) -> int:
+    """Delete every stored event of one conversation at once; returns how many rows went.
+
+    The engine is kept per process (a patient's request must not wait for a new connection
+    pool). A process's tracker cache (:mod:`bot.stores.tracker_store`) never serves a
+    conversation whose stored events are gone, so nothing deleted comes back.
+    """
+    with shared_engine(store).begin() as connection:
+        if not sa.inspect(connection).has_table("events"):
+            return 0
+        return int(connection.execute(_DELETE_ONE, {"sender": sender_id}).rowcount or 0)
 
 
 def delete_older_than(store: Mapping[str, Any], days: float, now: Optional[float] = None,

@@ -16,6 +16,10 @@ server's time. With ``cache_size`` set, the store keeps the conversations it las
 (:class:`_Cached`) and, for each message, only asks the database for the events stored since; a
 cached conversation is used only if that answer proves it current, so several processes sharing
 one database stay correct, and a conversation deleted by retention is never brought back.
+
+With ``BME_STORE_TEXT=0`` every event is stored without what anyone wrote
+(:func:`bot.privacy.text_free`): intents, answer ids, slots and channels only. The conversation in
+memory keeps the text of the current message while it is answered; nothing written is stored.
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ from __future__ import annotations
 import itertools
 import json
 import time
+import weakref
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Any, Dict, Optional, Text, Tuple
@@ -35,7 +40,8 @@ from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.shared.nlu.constants import INTENT_NAME_KEY
 from sqlalchemy.orm import Query, Session
 
-from bot.deploy.settings import tracker_cache
+from bot.deploy.settings import store_text, tracker_cache
+from bot.privacy import text_free
 
 #: Conversations kept in memory per process when the cache is on (``bot.rasa_patches.main``), and how
 #: long one may stay unused before it is dropped (settings ``BME_TRACKER_CACHE`` and
@@ -43,6 +49,15 @@ from bot.deploy.settings import tracker_cache
 #: hold twice the benchmark's 50 concurrent patients in 8 MB, where 2000 took over 100 MB under
 #: load. A conversation that no longer fits is loaded from the database as Rasa does.
 CACHE_SIZE, CACHE_IDLE_S = tracker_cache()
+#: The stores of this process, so that "delete my chat" can drop a conversation from their caches.
+_STORES: "weakref.WeakSet[ResilientSQLTrackerStore]" = weakref.WeakSet()
+
+
+def forget_cached(sender_id: Text) -> None:
+    """Drop a deleted conversation from the memory of every store of this process (it would
+    never be served again anyway, but it should not stay in memory either)."""
+    for store in list(_STORES):
+        store._cache.pop(sender_id, None)
 
 
 @dataclass
@@ -75,10 +90,13 @@ class ResilientSQLTrackerStore(SQLTrackerStore):
 
     default_cache_size = 0
 
-    def __init__(self, *args: Any, cache_size: Optional[int] = None, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, cache_size: Optional[int] = None,
+                 keep_text: Optional[bool] = None, **kwargs: Any) -> None:
         self._cache: "OrderedDict[Text, _Cached]" = OrderedDict()
         self.cache_size = self.default_cache_size if cache_size is None else cache_size
+        self.keep_text = store_text() if keep_text is None else keep_text
         super().__init__(*args, **kwargs)
+        _STORES.add(self)
         engine: Any = getattr(self, "engine")  # set by SQLTrackerStore.__init__ (untyped there)
         url = engine.url
         engine.dispose()
@@ -154,7 +172,7 @@ class ResilientSQLTrackerStore(SQLTrackerStore):
 
         For the tracker object this store handed out, it knows which events are new; for any
         other, it counts the stored ones as Rasa's ``save`` does."""
-        if self.cache_size <= 0:
+        if self.cache_size <= 0 and self.keep_text:
             return await super().save(tracker)
         cached = self._cache.pop(tracker.sender_id, None)
         await self.stream_events(tracker)
@@ -175,13 +193,12 @@ class ResilientSQLTrackerStore(SQLTrackerStore):
                 last = (connection.execute(insert, rows[-1]).inserted_primary_key[0],
                         rows[-1]["data"])
         latest = _latest_session(tracker, self.domain.slots)
-        if last is not None and latest is not None:
+        if last is not None and latest is not None and self.cache_size > 0:
             self._remember(_Cached(latest, len(latest.events), *last))
 
-    @staticmethod
-    def _row(sender_id: Text, event: Event) -> Dict[str, Any]:
-        """The columns Rasa's ``save`` writes for an event."""
-        data = event.as_dict()
+    def _row(self, sender_id: Text, event: Event) -> Dict[str, Any]:
+        """The columns Rasa's ``save`` writes for an event (without text when none is kept)."""
+        data = event.as_dict() if self.keep_text else text_free(event.as_dict())
         return {"sender_id": sender_id, "type_name": event.type_name,
                 "timestamp": data.get("timestamp"),
                 "intent_name": data.get("parse_data", {}).get("intent", {}).get(INTENT_NAME_KEY),

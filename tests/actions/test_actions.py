@@ -11,7 +11,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.actions import ActionAnswer, ActionSessionStart
 from bot.knowledge import load_knowledge
-from bot.replies import disclaimer
+from bot.replies import KIND_KEY, disclaimer
 
 KB = load_knowledge()
 
@@ -46,7 +46,11 @@ async def test_answer_per_topic_and_context(intent: str, slots: Dict[str, Any], 
     answer = KB.unit(answer_id)
     assert len(messages) == 1
     assert messages[0]["text"] == answer.full_text
-    assert [b["payload"] for b in messages[0]["buttons"]] == [f"/ask_{t}" for t in KB.topics[answer.topic].next]
+    assert [b["payload"] for b in messages[0]["buttons"]] == [
+        *(f"/ask_{t}" for t in KB.topics[answer.topic].next), "/feedback_helpful", "/feedback_not_helpful"]
+    about = messages[0][KIND_KEY]
+    assert about["kind"] == "answer" and about["answer_id"] == answer_id
+    assert about["review"].startswith(("Reviewed by", "This answer has not yet been checked"))
     assert events[:2] == [SlotSet("answer_id", answer_id), SlotSet("facts", list(answer.facts))]
     assert events[2].get("name") == "last_ask" and events[3] == SlotSet("last_context", answer.context)
 
@@ -73,6 +77,7 @@ async def test_red_flag_entity_sends_the_crisis_message_only() -> None:
     red_flag = {"entity": "red_flag", "value": "crisis", "start": 0, "end": 10}
     messages, events = await run(ActionAnswer(), tracker("emergency", entities=[red_flag]))
     assert len(messages) == 1 and "988" in messages[0]["text"] and messages[0]["buttons"] == []
+    assert messages[0][KIND_KEY] == {"kind": "urgent", "answer_id": "urgent/crisis"}  # no feedback
     assert events[0] == SlotSet("answer_id", "urgent/crisis") and len(events) == 2
 
 
@@ -82,7 +87,24 @@ async def test_fallback_sends_did_you_mean_buttons_from_the_ranking() -> None:
     messages, events = await run(ActionAnswer(), tracker("nlu_fallback", ranking=ranking))
     assert messages[0]["text"].startswith("Sorry, I'm not sure I understood")
     assert [b["title"] for b in messages[0]["buttons"]] == ["Symptoms", "After an injury"]
+    assert messages[0][KIND_KEY]["kind"] == "fallback"
     assert events == [SlotSet("answer_id", None), SlotSet("facts", None)]
+
+
+async def test_feedback_is_stored_with_the_answer_it_rates_and_changes_no_slot() -> None:
+    slots = {"answer_id": "term/lesion", "last_ask": "what_is", "last_context": "general"}
+    messages, events = await run(ActionAnswer(), tracker("feedback_not_helpful", slots,
+                                                         text="/feedback_not_helpful"))
+    assert events == []
+    assert messages[0][KIND_KEY] == {"kind": "feedback", "answer_id": None, "feedback": {
+        "rating": "not_helpful", "answer_id": "term/lesion"}}
+    assert [b["payload"] for b in messages[0]["buttons"]] == [
+        "/feedback_too_hard", "/feedback_not_answered", "/feedback_worried"]
+    messages, events = await run(ActionAnswer(), tracker("feedback_worried", slots))
+    assert events == [] and messages[0][KIND_KEY]["feedback"]["rating"] == "worried"
+    assert "doctor" in messages[0]["text"]
+    assert [b["payload"] for b in messages[0]["buttons"]] == [
+        f"/ask_{t}" for t in KB.topics[KB.unit("term/lesion").topic].next]
 
 
 async def test_inform_names_what_was_understood() -> None:

@@ -108,3 +108,57 @@ async def test_failures_are_logged_with_where_they_were_raised(caplog: pytest.Lo
 ])
 def test_only_bare_button_payloads_stay_payloads(typed: str, handed_on: str) -> None:
     assert clean_text(typed) == handed_on
+
+
+async def test_identifiers_are_redacted_before_rasa_sees_the_message() -> None:
+    seen: List[str] = []
+
+    async def on_new_message(message: UserMessage) -> None:
+        seen.append(message.text)
+        await message.output_channel.send_text_message(message.sender_id, "ok")
+
+    await handled(["I'm jo@example.com, DOB 12/03/1980, call 07700 900123 - is it serious?"],
+                  on_new_message)
+    assert seen == ["I'm [email], DOB [date], call [phone] - is it serious?"]
+
+
+async def test_delete_my_chat_erases_and_confirms_without_reaching_rasa() -> None:
+    seen: List[str] = []
+    erased: List[str] = []
+
+    async def on_new_message(message: UserMessage) -> None:
+        seen.append(message.text)
+
+    async def erase(sender_id: str) -> None:
+        erased.append(sender_id)
+
+    output = CollectingOutputChannel()
+    for text in ["/delete_my_chat", "Delete my chat please"]:
+        await guard(on_new_message, erase=erase)(UserMessage(text, output, "patient-1"))
+    assert seen == [] and erased == ["patient-1", "patient-1"]
+    assert [m["text"] for m in output.messages] == [load_replies().get("chat_deleted")[0]] * 2
+
+
+async def test_a_failed_delete_says_so() -> None:
+    async def erase(sender_id: str) -> None:
+        raise OSError("database is locked")
+
+    async def on_new_message(message: UserMessage) -> None:
+        raise AssertionError("must not be called")
+
+    output = CollectingOutputChannel()
+    await guard(on_new_message, erase=erase)(UserMessage("delete my chat", output, "patient-1"))
+    assert [m["text"] for m in output.messages] == [load_replies().get("delete_failed")[0]]
+
+
+async def test_the_kind_of_each_reply_is_noted() -> None:
+    kinds: List[List[str]] = []
+
+    async def on_new_message(message: UserMessage) -> None:
+        await message.output_channel.send_response(
+            message.sender_id, {"text": "x", "bme": {"kind": "answer"}})
+        await message.output_channel.send_response(message.sender_id, {"text": "y"})
+        kinds.append(message.output_channel.kinds)
+
+    await handled(["what is it"], on_new_message)
+    assert kinds == [["answer", "other"]]

@@ -9,7 +9,12 @@
  *   client -> "session_request" {session_id: <id or null>}
  *   server -> "session_confirm" <id>          (the socket joins the room of that conversation)
  *   client -> "user_uttered" {message, session_id}
- *   server -> "bot_uttered" {text, quick_replies?: [{title, payload}]}   (one event per part)
+ *   server -> "bot_uttered" {text, quick_replies?: [{title, payload}], bme?: {...}}   (one event per part)
+ *
+ * `bme` (bot/channels/web.py) says what the message is: {kind, answer_id, review, feedback_question}.
+ * Under a medical answer (kind "answer") the page shows its review note and the feedback buttons
+ * (the /feedback_ quick replies) instead of listing those among the suggested questions. After
+ * "delete my chat" (kind "deleted") the page forgets the conversation and shows the confirmation.
  *
  * Requires the globals io, marked and DOMPurify (the /vendor/ files); exports window.BmeChat.
  */
@@ -26,6 +31,8 @@
     back: "Connected again.",
   };
   const BACK_NOTICE_MS = 5000;
+  const FEEDBACK_PAYLOADS = ["/feedback_helpful", "/feedback_not_helpful"];
+  const DELETE_PAYLOAD = "/delete_my_chat";
   const TYPING_LIMIT_MS = 20000;
 
   let markdown = null;
@@ -201,16 +208,36 @@
     receive(message) {
       this.setTyping(false);
       const text = typeof message.text === "string" ? message.text : "";
+      const about = message.bme && typeof message.bme === "object" ? message.bme : {};
+      if (about.kind === "deleted") {
+        this.startOver(false);
+        this.add({ from: "bot", text, notice: true });
+        return;
+      }
+      const replies = (Array.isArray(message.quick_replies) ? message.quick_replies : [])
+        .filter((r) => r && r.title && r.payload)
+        .map((r) => ({ title: String(r.title), payload: String(r.payload) }));
+      const isAnswer = about.kind === "answer" && Array.isArray(message.quick_replies);
+      const feedback = isAnswer ? replies.filter((r) => FEEDBACK_PAYLOADS.includes(r.payload)) : [];
       if (text && text.trim() !== this.options.hiddenBotText.trim()) {
-        this.add({ from: "bot", text });
+        const shown = { from: "bot", text };
+        if (isAnswer && typeof about.review === "string") shown.review = about.review;
+        if (feedback.length) {
+          shown.feedback = feedback;
+          shown.feedbackQuestion = String(about.feedback_question || "Was this answer helpful?");
+        }
+        this.add(shown);
       }
       if (Array.isArray(message.quick_replies)) {
-        this.state.quickReplies = message.quick_replies
-          .filter((r) => r && r.title && r.payload)
-          .map((r) => ({ title: String(r.title), payload: String(r.payload) }));
+        this.state.quickReplies = replies.filter((r) => !feedback.includes(r));
         this.drawQuickReplies();
       }
       this.save();
+    }
+
+    /** Ask the assistant to delete this conversation from its records ("delete my chat"). */
+    deleteChat(shown) {
+      this.send(DELETE_PAYLOAD, shown || "Delete my chat");
     }
 
     add(message) {
@@ -229,10 +256,35 @@
       if (message.from === "user") body.textContent = message.text;
       else body.append(renderMarkdown(message.text));
       node.append(body);
+      if (message.notice) node.classList.add("bme-message--notice");
+      if (message.review) node.append(element("p", "bme-review", message.review));
+      if (message.feedback && message.feedback.length) node.append(this.feedbackGroup(message));
       if (message.pending) node.append(element("span", "bme-pending", "Waiting to send"));
       this.options.log.append(node);
       this.reveal(node);
       return node;
+    }
+
+    /** "Was this answer helpful?" with its buttons; once one is pressed, the group goes. */
+    feedbackGroup(message) {
+      const group = element("div", "bme-feedback");
+      group.setAttribute("role", "group");
+      const label = element("span", "bme-feedback-question", message.feedbackQuestion);
+      label.id = `bme-fb-${Math.random().toString(36).slice(2, 10)}`;
+      group.setAttribute("aria-labelledby", label.id);
+      group.append(label);
+      message.feedback.forEach((reply) => {
+        const button = element("button", "bme-feedback-button", reply.title);
+        button.type = "button";
+        button.addEventListener("click", () => {
+          message.feedback = [];
+          group.remove();
+          this.send(reply.payload, reply.title);
+          this.options.afterQuickReply();
+        });
+        group.append(button);
+      });
+      return group;
     }
 
     /** Scroll to the new message; a long answer is shown from its first line, not its last. */
@@ -269,8 +321,12 @@
       if (state === "back") this.statusTimer = setTimeout(() => this.setStatus("online"), BACK_NOTICE_MS);
     }
 
-    /** Forget this conversation everywhere in the page and begin a new one with a new id. */
-    startOver() {
+    /**
+     * Forget this conversation everywhere in the page and begin a new one with a new id.
+     * @param {boolean} [greet=true] whether to greet again at once (not after "delete my chat",
+     *   whose confirmation is the last thing shown).
+     */
+    startOver(greet = true) {
       if (this.socket) {
         // A new socket: the old one is in the old conversation's room and must hear nothing more.
         this.socket.disconnect();
@@ -278,6 +334,7 @@
       }
       if (this.options.storage) this.options.storage.removeItem(this.options.storageKey);
       this.state = freshState();
+      if (!greet) this.state.started = true;
       this.hadConnection = false;
       this.setTyping(false);
       this.start();

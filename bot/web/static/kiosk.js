@@ -110,6 +110,10 @@
     input.value = "";
   });
   $("kiosk-start-over").addEventListener("click", reset);
+  $("kiosk-delete").addEventListener("click", () => {
+    conversation.deleteChat();
+    armIdleTimer();
+  });
   $("kiosk-still-here").addEventListener("click", stillHere);
   dialog.addEventListener("cancel", (event) => {  // Escape also means "I'm still here".
     event.preventDefault();

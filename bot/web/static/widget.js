@@ -76,6 +76,7 @@
     const launcher = el("button", { type: "button", class: "bme-launcher", "aria-expanded": "false",
       "aria-controls": id("panel"), text: config.title });
     const startOver = el("button", { type: "button", class: "bme-tool", text: "Start over" });
+    const erase = el("button", { type: "button", class: "bme-tool", text: "Delete chat" });
     const close = el("button", { type: "button", class: "bme-tool", "aria-label": "Close chat",
       text: "Close" });
     const status = el("div", { class: "bme-status", role: "status" });
@@ -96,7 +97,7 @@
       "aria-labelledby": id("title"), hidden: "" }, [
       el("div", { class: "bme-header" }, [
         el("h2", { id: id("title"), class: "bme-title", text: config.title }),
-        el("div", { class: "bme-tools" }, [startOver, close])]),
+        el("div", { class: "bme-tools" }, [startOver, erase, close])]),
       status, log, typing, replies, form]);
     const root = el("div", { class: "bme-widget" }, [panel, launcher]);
     root.style.setProperty("--bme-primary", config.primary);
@@ -126,6 +127,10 @@
     startOver.addEventListener("click", () => {
       conversation.startOver();
       input.value = "";
+      input.focus();
+    });
+    erase.addEventListener("click", () => {
+      conversation.deleteChat();
       input.focus();
     });
     form.addEventListener("submit", (event) => {
