@@ -53,6 +53,11 @@ screenshots: setup $(CHROMIUM)
 cluster: setup $(NGINX)
 	$(PY) -m bot.deploy.cluster
 
+# Print the hash of a new staff dashboard password, for BME_STAFF_PASSWORD_HASH (README: Staff dashboard).
+.PHONY: staff-password
+staff-password: $(VENV)/.installed
+	@$(PY) -m bot.web.staff_auth
+
 # Delete conversations idle for more than DAYS days (default 30) from the tracker store.
 retention: $(VENV)/.installed
 	$(PY) -m bot.stores.retention --days $(DAYS)

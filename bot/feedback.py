@@ -49,8 +49,11 @@ def with_feedback(reply: Reply) -> Reply:
 
 def answer_extras(reply: Reply, today: date) -> Dict[str, Any]:
     """What the web pages show under a medical answer besides its text: the review note of its
-    answers and the feedback question above the two buttons."""
-    return {"review": review_note(reply.answer_ids, today),
+    answers and the feedback question above the two buttons. (A comparison of the patient's time
+    with the article's, ``duration/compare``, is not an answer of its own: its sentences are
+    reviewed with answer_units.yml's ``comparisons``, not one by one.)"""
+    units = load_knowledge().units
+    return {"review": review_note([a for a in reply.answer_ids if a in units], today),
             "feedback_question": load_replies().feedback_question}
 
 

@@ -7,6 +7,7 @@ import contextlib
 import json
 import os
 import urllib.error
+import urllib.parse
 import urllib.request
 import uuid
 from pathlib import Path
@@ -16,13 +17,15 @@ import psycopg2
 import pytest
 
 from bot.deploy.serve import free_port
+from bot.web.staff_auth import hash_password
 
 ROOT = Path(__file__).resolve().parent.parent
 ARTICLE_DIR = Path(os.environ.get("BME_ARTICLE_DIR", ROOT.parent / "shared" / "article"))
 MODEL = ROOT / "models" / "bme.tar.gz"
 # Fixtures that need what the quick loop (`pytest -m "not slow"`) does without: a trained model,
 # a running server, PostgreSQL or Redis. A test that uses one is marked slow here.
-SERVICE_FIXTURES = {"trained_model", "assistant", "running_servers", "temporary_database", "redis_prefix"}
+SERVICE_FIXTURES = {"trained_model", "assistant", "running_servers", "temporary_database", "redis_prefix",
+                    "staff_get"}
 
 
 def pytest_collection_modifyitems(items: List[pytest.Item]) -> None:
@@ -67,13 +70,42 @@ def running_servers() -> Callable[..., ContextManager[Any]]:
     return _running_servers
 
 
+#: The staff dashboard's password in the tests (a cheap hash: tests need no slow login).
+STAFF_PASSWORD = "staff password of the tests"
+STAFF_ENV = {"BME_STAFF_PASSWORD_HASH": hash_password(STAFF_PASSWORD, iterations=1000)}
+
+
 @pytest.fixture(scope="session")
 def assistant(trained_model: Path, tmp_path_factory: pytest.TempPathFactory):
-    """The real Rasa server, action server and web server (widget, kiosk), started once on free
-    ports, with their own SQLite tracker store."""
-    with _running_servers(trained_model, tmp_path_factory.mktemp("server-logs"),
+    """The real Rasa server, action server and web server (widget, kiosk, staff dashboard with
+    :data:`STAFF_PASSWORD`), started once on free ports, with their own SQLite tracker store."""
+    with _running_servers(trained_model, tmp_path_factory.mktemp("server-logs"), STAFF_ENV,
                           web_port=free_port()) as servers:
         yield servers
+
+
+def _staff_get(web_url: str, path: str, password: str = STAFF_PASSWORD) -> Tuple[int, str]:
+    """Log in to the staff dashboard at ``web_url`` as a browser would, then GET ``path``."""
+    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor())
+    login = urllib.parse.urlencode({"password": password}).encode()
+    try:
+        opener.open(f"{web_url}/staff/login", data=login, timeout=30).read()
+        with opener.open(f"{web_url}{path}", timeout=30) as response:
+            return response.status, response.read().decode("utf-8")
+    except urllib.error.HTTPError as error:
+        return error.code, error.read().decode("utf-8", "replace")
+
+
+@pytest.fixture(scope="session")
+def staff_env() -> Mapping[str, str]:
+    """The environment that switches the staff dashboard on with :data:`STAFF_PASSWORD`."""
+    return STAFF_ENV
+
+
+@pytest.fixture(scope="session")
+def staff_get() -> Callable[..., Tuple[int, str]]:
+    """``staff_get(web_url, "/staff/export.csv?from=2000-01-01")``: (status, body) after login."""
+    return _staff_get
 
 
 def _post_rest(url: str, body: bytes) -> Tuple[int, Any]:

@@ -26,6 +26,7 @@ from aiohttp import web
 
 from bot.knowledge import load_knowledge
 from bot.replies import disclaimer, load_replies, topic_button
+from bot.web.staff import StaffConfig, add_staff_routes
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 STATIC_DIR = Path(__file__).resolve().parent / "static"
@@ -167,8 +168,11 @@ def missing_vendor_files(node_modules: Path) -> Dict[str, Path]:
     return {name: path for name, path in paths.items() if not path.is_file()}
 
 
-def create_app(config: Optional[WebConfig] = None) -> web.Application:
-    """The web application; raises ``FileNotFoundError`` if the npm files are not installed."""
+def create_app(config: Optional[WebConfig] = None,
+               staff: Optional[StaffConfig] = None) -> web.Application:
+    """The web application; raises ``FileNotFoundError`` if the npm files are not installed.
+
+    ``staff`` configures the staff dashboard (:mod:`bot.web.staff`); by default the environment."""
     config = config or WebConfig()
     missing = missing_vendor_files(config.node_modules)
     if missing:
@@ -182,4 +186,5 @@ def create_app(config: Optional[WebConfig] = None) -> web.Application:
     app.router.add_get("/health", health)
     app.router.add_get("/vendor/{name}", vendor_file)
     app.router.add_static("/static/", STATIC_DIR)
+    add_staff_routes(app, staff)
     return app

@@ -44,3 +44,14 @@ def test_thanks_keeps_the_conversation_where_it_was() -> None:
     assert reply_kind(thanks) == "feedback" and slots_after(thanks) == {}
     assert thanks.buttons and all(b.payload.startswith("/ask_") for b in thanks.buttons)
     assert feedback_reply("feedback_helpful", ()).buttons == ()
+
+
+def test_answer_extras_for_a_reply_with_a_comparison() -> None:
+    from datetime import date
+
+    from bot.feedback import answer_extras
+    from bot.replies import Reply
+
+    reply = Reply("x", answer_id="duration/compare+duration/injury")
+    extras = answer_extras(reply, date(2026, 12, 6))
+    assert extras["review"] and extras["feedback_question"] == load_replies().feedback_question

@@ -29,6 +29,7 @@ from platform_clients import (
 from platform_stub import PlatformStub
 
 from bot.channels.text import NUMBERED_PROMPT, shorten
+from bot.feedback import with_feedback
 from bot.replies import disclaimer, load_replies, reply_for
 from bot.safety import urgent_message
 from bot.deploy.serve import ROOT, RUN_DIR, Servers
@@ -37,7 +38,7 @@ pytestmark = pytest.mark.slow
 
 GREETING = reply_for("greet")
 SECOND = GREETING.buttons[1]  # the option a test picks from the greeting's options
-SECOND_ANSWER = reply_for(SECOND.payload.lstrip("/"))
+SECOND_ANSWER = with_feedback(reply_for(SECOND.payload.lstrip("/")))  # an answer: rate it too
 RED_FLAG = "I can't move my legs"
 URGENT = urgent_message("emergency")
 
@@ -52,9 +53,10 @@ def stub() -> Iterator[PlatformStub]:
 
 
 @pytest.fixture(scope="module")
-def bot(trained_model: Path, stub: PlatformStub, tmp_path_factory: pytest.TempPathFactory):
+def bot(trained_model: Path, stub: PlatformStub, tmp_path_factory: pytest.TempPathFactory,
+        staff_env: Dict[str, str]):
     run_dir = tmp_path_factory.mktemp("channels")
-    env = {**SECRETS, "BME_SQLITE_PATH": str(run_dir / "conversations.db"),
+    env = {**SECRETS, **staff_env, "BME_SQLITE_PATH": str(run_dir / "conversations.db"),
            "TELEGRAM_API_URL": stub.url("telegram"), "SLACK_API_URL": stub.url("slack"),
            "FACEBOOK_API_URL": f"{stub.url('facebook')}/v18.0",
            "TWILIO_API_URL": stub.url("twilio")}
@@ -62,8 +64,10 @@ def bot(trained_model: Path, stub: PlatformStub, tmp_path_factory: pytest.TempPa
         patch.delenv("BME_DATABASE_URL", raising=False)
         for name, value in env.items():
             patch.setenv(name, value)
-        with Servers(free_port(), free_port(), trained_model, log_dir=run_dir) as servers:
-            yield SimpleNamespace(url=servers.url, db=_tracker_db(servers.rasa_port))
+        with Servers(free_port(), free_port(), trained_model, log_dir=run_dir,
+                     web_port=free_port()) as servers:
+            yield SimpleNamespace(url=servers.url, db=_tracker_db(servers.rasa_port),
+                                  web_url=servers.web_url)
 
 
 def _tracker_db(rasa_port: int) -> Path:
@@ -251,7 +255,7 @@ def test_whatsapp_answers_from_the_whatsapp_number_and_maps_digits(
     assert second.form["Body"] == f"{GREETING.text}\n\n{_numbered(GREETING)}"
     assert twilio_say(bot, sender, "1", channel="whatsapp") == 200
     third = twilio_shown(stub, sender, 3)[2]
-    first_option = reply_for(GREETING.buttons[0].payload.lstrip("/"))
+    first_option = with_feedback(reply_for(GREETING.buttons[0].payload.lstrip("/")))
     assert third.form["Body"] == f"{first_option.text}\n\n{_numbered(first_option)}"
 
 
@@ -307,3 +311,45 @@ def test_disclaimer_and_urgent_message_reach_every_channel(
     # (SMS is split into 200-character parts in these tests; the words are all there, in order)
     assert " ".join(shown).split() == f"{disclaimer()} {URGENT}".split()
     assert _stored_events(bot, sender) > 0  # the check above is not vacuous: this one is stored
+
+
+# Feedback, from each kind of channel to the staff dashboard -------------------------------------
+
+def _feedback_rows(bot: Any, staff_get: Callable[..., Tuple[int, str]]) -> List[str]:
+    status, csv = staff_get(bot.web_url, "/staff/export.csv?from=2000-01-01")
+    assert status == 200
+    return [line for line in csv.splitlines() if line.startswith("feedback,")]
+
+
+def test_telegram_feedback_buttons_reach_the_dashboard(
+        bot: Any, stub: PlatformStub, staff_get: Callable[..., Tuple[int, str]]) -> None:
+    chat = int(unique())
+    before = _feedback_rows(bot, staff_get)
+    assert telegram_say(bot, chat, SECOND.payload) == 200
+    answer = telegram_shown(stub, chat, 2)[-1]
+    assert keyboard(answer)[-2:] == ["Helpful", "Not helpful"]
+    assert telegram_say(bot, chat, "Helpful") == 200  # the keyboard sends the button's title
+    thanks = telegram_shown(stub, chat, 3)[-1]
+    assert thanks.json["text"] == load_replies().get("feedback_helpful")[0]
+    after = _feedback_rows(bot, staff_get)
+    assert after != before
+    assert any(row.startswith(f"feedback,{SECOND_ANSWER.answer_id},helpful,") for row in after)
+    assert str(chat) not in "".join(after)
+
+
+def test_sms_feedback_by_number_reaches_the_dashboard(
+        bot: Any, stub: PlatformStub, staff_get: Callable[..., Tuple[int, str]]) -> None:
+    sender = f"+1555{unique()[:7]}"
+    assert twilio_say(bot, sender, SECOND.payload) == 200
+    sent = twilio_shown(stub, sender, 2)
+    not_helpful = len(SECOND_ANSWER.buttons)  # the last numbered option
+    assert sent[-1].form["Body"].endswith(f"{not_helpful}. Not helpful")
+    assert twilio_say(bot, sender, str(not_helpful)) == 200
+    reasons = twilio_shown(stub, sender, len(sent) + 1)[-1].form["Body"]
+    assert "1. Too hard to read" in reasons
+    assert twilio_say(bot, sender, "1") == 200
+    twilio_shown(stub, sender, len(sent) + 2)
+    rows = _feedback_rows(bot, staff_get)
+    for rating in ("not_helpful", "too_hard"):
+        assert any(row.startswith(f"feedback,{SECOND_ANSWER.answer_id},{rating},") for row in rows)
+    assert sender not in "".join(rows) and sender.lstrip("+") not in "".join(rows)

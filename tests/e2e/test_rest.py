@@ -34,7 +34,7 @@ def test_first_message_gets_the_disclaimer_then_the_answer(assistant, post_rest)
     assert status == 200
     assert [m["text"] for m in messages] == [disclaimer(), KB.answer("what_is").full_text]
     assert [b["payload"] for b in messages[1]["buttons"]] == [
-        f"/ask_{t}" for t in KB.topics["what_is"].next]
+        *(f"/ask_{t}" for t in KB.topics["what_is"].next), "/feedback_helpful", "/feedback_not_helpful"]
 
 
 def test_button_payload_answers_that_topic(assistant) -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Dict, List
+from typing import Any, Dict, List, Optional
 
 from playwright.sync_api import Page, expect
 
@@ -65,11 +65,13 @@ def expect_last_answer(page: Page, text: str) -> None:
     expect(page.locator(".bme-message--bot .bme-text").last).to_have_text(squash(text))
 
 
-def run_axe(page: Page, axe_source: str) -> List[Dict[str, Any]]:
-    """axe-core's WCAG 2.1 A/AA violations on the page, as it is now (checking that axe ran)."""
+def run_axe(page: Page, axe_source: str, tags: Optional[List[str]] = WCAG_21_AA
+            ) -> List[Dict[str, Any]]:
+    """axe-core's violations on the page, as it is now (checking that axe ran): of the WCAG 2.1
+    A/AA rules by default, of axe's own default rule set with ``tags=None``."""
     page.evaluate(axe_source)
     result = page.evaluate(
-        "tags => axe.run(document, {runOnly: {type: 'tag', values: tags}}).then(r => ({"
+        "tags => axe.run(document, tags ? {runOnly: {type: 'tag', values: tags}} : {}).then(r => ({"
         "  version: r.testEngine.version, passes: r.passes.length,"
         "  violations: r.violations.map(v => ({id: v.id, impact: v.impact, help: v.help,"
         "    nodes: v.nodes.map(n => n.target.join(' '))}))}))", WCAG_21_AA)
