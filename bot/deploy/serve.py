@@ -30,9 +30,13 @@ DEFAULT_MODEL = ROOT / "models" / "bme.tar.gz"
 RUN_DIR = ROOT / "var" / "run"
 READY_TIMEOUT_S = 180.0
 # The Rasa server runs through bot.rasa_patches.main (Rasa's CLI with a per-message cost removed, see
-# there); the action server runs on rasa_sdk alone, without importing Rasa and TensorFlow, so it
-# starts in about a second and uses a fraction of the memory (reports/benchmark.md).
+# there); the action server runs on rasa_sdk alone (bot.deploy.actions_server adds the health
+# routes), without importing Rasa and TensorFlow, so it starts in about a second and uses a
+# fraction of the memory (reports/benchmark.md).
 RASA_COMMAND = (sys.executable, "-m", "bot.rasa_patches.main")
+ACTIONS_COMMAND = (sys.executable, "-m", "bot.deploy.actions_server")
+#: What start() waits for: every server's readiness (docs/operations.md).
+READY_PATH = "/health/ready"
 
 
 def _bin(name: str) -> str:
@@ -108,6 +112,12 @@ class Servers:
     def web_url(self) -> str:
         return f"http://127.0.0.1:{self.web_port}"
 
+    @property
+    def metrics_dir(self) -> Path:
+        """Where the Rasa server's processes keep their metrics; emptied by the Rasa server at
+        every start (:mod:`bot.ops.metrics_folder`)."""
+        return RUN_DIR / f"metrics-{self.rasa_port}"
+
     def _cors_args(self) -> List[str]:
         """``--cors`` for the pages that talk to Rasa's socket.io channel from the browser.
 
@@ -142,7 +152,7 @@ class Servers:
     def start_actions(self) -> subprocess.Popen:
         """Start the action server (also used to bring it back after :meth:`stop_actions`)."""
         self._spawn(f"actions-{self.actions_port}", [
-            sys.executable, "-m", "rasa_sdk", "--port", str(self.actions_port), "--actions", "actions"])
+            *ACTIONS_COMMAND, "--port", str(self.actions_port), "--actions", "actions"])
         self.actions_process = self.processes[-1]
         return self.actions_process
 
@@ -153,7 +163,8 @@ class Servers:
         self.processes.remove(self.actions_process)
 
     def start(self, timeout: float = READY_TIMEOUT_S) -> "Servers":
-        """Start both servers and wait until both answer; raise with the log's path if not."""
+        """Start the servers and wait until each is ready (``/health/ready``); raise with the log's
+        path if one is not."""
         if not self.model.exists():
             raise FileNotFoundError(f"No trained model at {self.model}: run `make setup` first.")
         endpoints = write_endpoints(self.actions_port, RUN_DIR / f"endpoints-{self.rasa_port}.yml")
@@ -163,19 +174,20 @@ class Servers:
             *RASA_COMMAND, "run", "--model", str(self.model), "--port", str(self.rasa_port),
             "--credentials", str(credentials), "--endpoints", str(endpoints),
             *self._cors_args(), *settings.rasa_run_args(), *self.extra_args],
-            BME_SOCKETIO_ORIGINS=" ".join(self.origins()))
-        checks = {"action server": f"http://127.0.0.1:{self.actions_port}/health",
-                  "Rasa server": f"{self.url}/"}
+            BME_SOCKETIO_ORIGINS=" ".join(self.origins()),
+            PROMETHEUS_MULTIPROC_DIR=str(self.metrics_dir))
+        checks = {"action server": f"http://127.0.0.1:{self.actions_port}",
+                  "Rasa server": self.url}
         if self.web_port is not None:
             self._spawn(f"web-{self.web_port}", [
                 sys.executable, "-m", "bot.web", "--port", str(self.web_port),
                 "--rasa-port", str(self.rasa_port)])
-            checks["web server"] = f"{self.web_url}/health"
+            checks["web server"] = self.web_url
         deadline = time.monotonic() + timeout
         while checks:
             for name, url in list(checks.items()):
-                if _answers(url):
-                    print(f"  {name} ready at {url.rsplit('/', 1)[0]}", flush=True)
+                if _answers(url + READY_PATH):
+                    print(f"  {name} ready at {url}", flush=True)
                     del checks[name]
             dead = [p for p in self.processes if p.poll() is not None]
             if dead or time.monotonic() > deadline:

@@ -75,6 +75,9 @@ registered with the Rasa and Sanic names it touches and the versions it was writ
 versions or names do not match (docs/rasa-patches.md). (``payloads``
 was once off by default: it made a race in Rasa's Redis ticket lock show up across processes,
 which :mod:`bot.stores.lock_store` has since fixed.)
+
+For ``rasa run``, :func:`main` also adds what is not a speed-up and is always on: the health
+routes, ``/metrics`` and the log format (:mod:`bot.rasa_patches.operations`).
 """
 
 from __future__ import annotations
@@ -392,7 +395,15 @@ def install(which: Iterable[str] = SPEEDUPS) -> None:
 
 def main() -> None:
     which = chosen()
-    install(which if sys.argv[1:2] == ["run"] else which - {"tensorflow"})
+    serving = sys.argv[1:2] == ["run"]
+    if serving:  # not speed-ups, always on: the health routes, /metrics and the log format
+        from bot.deploy.settings import log_format
+        from bot.rasa_patches import operations
+
+        operations.prepare(log_format())  # before Rasa and prometheus_client are imported
+    install(which if serving else which - {"tensorflow"})
+    if serving:
+        operations.install(log_format())  # after install(): it imports Rasa's modules
     from rasa.__main__ import main as rasa_main
 
     sys.argv[0] = "rasa"

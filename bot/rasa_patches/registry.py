@@ -30,6 +30,14 @@ TOUCHES: Dict[str, Tuple[str, ...]] = {
     "reuseport": ("sanic.server.runners.serve", "sanic.server.runners.bind_socket"),
     "gc": ("rasa.core.run.load_agent_on_start",),
 }
+#: Changes that are not speed-ups, installed whatever ``BME_RASA_SPEEDUPS`` says, and the names
+#: they rely on. They are needed in production, so a missing name stops the start, naming it,
+#: instead of leaving the change out (:mod:`bot.rasa_patches.operations`).
+ALWAYS_ON: Dict[str, Tuple[str, ...]] = {
+    "operations": ("rasa.core.run.configure_app", "rasa.core.agent.Agent.is_ready",
+                   "rasa.core.tracker_store.FailSafeTrackerStore",
+                   "rasa.core.lock_store.RedisLockStore"),
+}
 
 
 def _resolves(dotted: str) -> bool:
@@ -60,10 +68,11 @@ def version_differences(versions: Mapping[str, str]) -> List[str]:
             for package, wanted in WRITTEN_FOR.items() if versions.get(package) != wanted]
 
 
-def missing_names(which: Iterable[str],
-                  resolves: Callable[[str], bool] = _resolves) -> Dict[str, str]:
-    """The changes of ``which`` that touch a name that does not exist, with those names."""
-    missing = {name: [d for d in TOUCHES.get(name, ()) if not resolves(d)] for name in sorted(which)}
+def missing_names(which: Iterable[str], resolves: Callable[[str], bool] = _resolves,
+                  touches: Mapping[str, Tuple[str, ...]] = TOUCHES) -> Dict[str, str]:
+    """The changes of ``which`` that touch a name that does not exist, with those names
+    (``touches``: :data:`TOUCHES`, or :data:`ALWAYS_ON`)."""
+    missing = {name: [d for d in touches.get(name, ()) if not resolves(d)] for name in sorted(which)}
     return {name: "; ".join(f"{d} is missing" for d in gone) for name, gone in missing.items() if gone}
 
 

@@ -4,6 +4,16 @@
 the Rasa and action servers (``bot.deploy.serve``).
 """
 
-from bot.web.app import WebConfig, create_app
+from typing import Any
 
 __all__ = ["WebConfig", "create_app"]
+
+
+def __getattr__(name: str) -> Any:
+    """``WebConfig`` and ``create_app`` of :mod:`bot.web.app`, imported when first asked for, so
+    ``python -m bot.web`` can set the log format before the app's imports log anything."""
+    if name in __all__:
+        from bot.web import app
+
+        return getattr(app, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -7,11 +7,17 @@ from typing import Optional, Sequence
 
 from aiohttp import web
 
-from bot.web.app import DEFAULT_IDLE_S, DEFAULT_WARNING_S, WebConfig, create_app
+from bot.deploy.settings import log_format
+from bot.ops.logs import use_format
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
     """Parse the command line and serve until stopped."""
+    # The log format first (aiohttp sets up no logging of its own): importing the app imports
+    # Rasa's tracker store module (the staff pages read it), which warns as it loads.
+    use_format(log_format())
+    from bot.web.app import DEFAULT_IDLE_S, DEFAULT_WARNING_S, WebConfig, create_app
+
     parser = argparse.ArgumentParser(description="Serve the chat widget demo page and the kiosk.")
     parser.add_argument("--host", default="0.0.0.0", help="interface to listen on")
     parser.add_argument("--port", type=int, default=8080)

@@ -27,6 +27,7 @@ from aiohttp import web
 from bot.knowledge import load_knowledge
 from bot.replies import disclaimer, load_replies, topic_button
 from bot.web.staff import StaffConfig, add_staff_routes
+from bot.web.health import add_health_routes
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 STATIC_DIR = Path(__file__).resolve().parent / "static"
@@ -184,6 +185,7 @@ def create_app(config: Optional[WebConfig] = None,
     app.router.add_get("/", demo_page)
     app.router.add_get("/kiosk", kiosk_page)
     app.router.add_get("/health", health)
+    add_health_routes(app, lambda: missing_vendor_files(config.node_modules))  # /health/live, /ready
     app.router.add_get("/vendor/{name}", vendor_file)
     app.router.add_static("/static/", STATIC_DIR)
     add_staff_routes(app, staff)

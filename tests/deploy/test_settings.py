@@ -106,3 +106,12 @@ def test_every_setting_is_read_in_the_settings_module_and_listed_there() -> None
     source = Path(settings.__file__).read_text(encoding="utf-8")
     documented = set(re.findall(r"``(BME_[A-Z_]+)``", settings.__doc__ or ""))
     assert set(re.findall(r'"(BME_[A-Z_]+)"', source)) <= documented
+
+
+def test_logs_are_json_unless_a_person_asks_for_text() -> None:
+    assert settings.log_format({}) == "json"
+    assert settings.log_format({"BME_LOG_FORMAT": "TEXT"}) == "text"
+    assert settings.log_format({"BME_LOG_MESSAGES": "1"}) == "text"  # debug logs as before
+    assert settings.log_format({"BME_LOG_MESSAGES": "1", "BME_LOG_FORMAT": "json"}) == "json"
+    with pytest.raises(SettingsError, match="BME_LOG_FORMAT must be one of json, text"):
+        settings.log_format({"BME_LOG_FORMAT": "xml"})

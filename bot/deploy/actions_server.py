@@ -1,0 +1,73 @@
+"""Run the action server: rasa_sdk's own, plus ``/health/live``, ``/health/ready`` and the log
+format of ``BME_LOG_FORMAT``.
+
+``python -m bot.deploy.actions_server --port 5055 --actions actions`` takes rasa_sdk's arguments
+(``python -m rasa_sdk --help``) and starts as ``python -m rasa_sdk`` does (its logging, CORS,
+workers), with the log format set after rasa_sdk's logging; the routes come in through
+rasa_sdk's public plugin hook ``attach_sanic_app_extensions``, which it calls with the app before
+serving. Like ``python -m rasa_sdk``, this never imports Rasa.
+
+Ready means the content files load (:func:`bot.knowledge.load_knowledge`,
+:func:`bot.replies.load_replies`): every answer comes from them.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Dict, Optional, Sequence
+
+import pluggy
+from sanic import Sanic
+
+from bot.deploy.settings import SettingsError, log_format
+from bot.ops.health import Check, calls
+from bot.ops.logs import use_format
+from bot.ops.sanic_routes import add_health_routes
+
+hookimpl = pluggy.HookimplMarker("rasa_sdk")
+
+
+def content_checks() -> Dict[str, Check]:
+    """The action server's readiness: the knowledge and the replies load (cached after the
+    first time; a broken file fails every time, naming the error's type)."""
+    from bot.knowledge import load_knowledge
+    from bot.replies import load_replies
+
+    return {"knowledge": calls(load_knowledge), "replies": calls(load_replies)}
+
+
+class Routes:
+    """The rasa_sdk plugin that adds the health routes to its app."""
+
+    @hookimpl
+    def attach_sanic_app_extensions(self, app: Sanic) -> None:
+        add_health_routes(app, lambda _: content_checks())
+
+
+def main(argv: Optional[Sequence[str]] = None) -> None:
+    """rasa_sdk's ``main_from_args``, with the log format set once rasa_sdk has set up its
+    logging (and before, for the warnings of the imports), and the plugin :class:`Routes`."""
+    try:
+        chosen_format = log_format()
+    except SettingsError as error:
+        raise SystemExit(f"error: {error}") from None
+    use_format(chosen_format)
+    from rasa_sdk import utils
+    from rasa_sdk.constants import APPLICATION_ROOT_LOGGER_NAME
+    from rasa_sdk.endpoint import create_argument_parser, run
+    from rasa_sdk.plugin import plugin_manager
+
+    args = create_argument_parser().parse_args(argv)
+    logging.getLogger("matplotlib").setLevel(logging.WARN)
+    utils.configure_colored_logging(args.loglevel)
+    utils.configure_file_logging(logging.getLogger(APPLICATION_ROOT_LOGGER_NAME), args.log_file,
+                                 args.loglevel, args.logging_config_file)
+    utils.update_sanic_log_level()
+    use_format(chosen_format)
+    plugin_manager().register(Routes())
+    run(args.actions, args.port, args.cors, args.ssl_certificate, args.ssl_keyfile,
+        args.ssl_password, args.auto_reload)
+
+
+if __name__ == "__main__":
+    main()

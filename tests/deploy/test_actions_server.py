@@ -1,0 +1,54 @@
+"""The action server's launcher (bot.deploy.actions_server): rasa_sdk's app with the health routes,
+ready when the content files load; without starting a server."""
+
+from __future__ import annotations
+
+import json
+from types import SimpleNamespace
+from typing import Any, Iterator
+
+import pytest
+from rasa_sdk.endpoint import create_app
+from sanic import Sanic
+
+from bot.deploy import actions_server
+
+
+@pytest.fixture
+def app(monkeypatch: pytest.MonkeyPatch) -> Iterator[Sanic]:
+    monkeypatch.setattr(Sanic, "test_mode", True)  # several apps of one name in this process
+    app = create_app("actions")
+    actions_server.Routes().attach_sanic_app_extensions(app)
+    yield app
+
+
+async def get(app: Sanic, uri: str) -> Any:
+    handler = next(r.handler for r in app.router.routes if r.uri == uri)
+    return await handler(SimpleNamespace(app=app))
+
+
+async def test_live_and_ready_when_the_content_loads(app: Sanic) -> None:
+    assert {r.uri for r in app.router.routes} >= {"/health", "/webhook", "/health/live",
+                                                    "/health/ready"}
+    assert json.loads((await get(app, "/health/live")).body) == {"status": "ok"}
+    ready = await get(app, "/health/ready")
+    assert ready.status == 200
+    assert json.loads(ready.body)["checks"] == {"knowledge": {"status": "ok"},
+                                                "replies": {"status": "ok"}}
+
+
+async def test_not_ready_when_a_content_file_does_not_load(app: Sanic,
+                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    def broken() -> None:
+        raise ValueError("replies.yml: line 3: bad indentation")
+
+    monkeypatch.setattr("bot.replies.load_replies", broken)
+    ready = await get(app, "/health/ready")
+    assert ready.status == 503
+    assert json.loads(ready.body)["checks"]["replies"] == {"status": "failed", "reason": "ValueError"}
+
+
+def test_a_bad_log_format_stops_the_start_naming_the_setting(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("BME_LOG_FORMAT", "xml")
+    with pytest.raises(SystemExit, match="BME_LOG_FORMAT"):
+        actions_server.main(["--port", "0"])
