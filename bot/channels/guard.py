@@ -9,7 +9,8 @@ are redacted (:func:`bot.privacy.redact`): Rasa, and so the tracker store, never
 After processing, :func:`guard` makes sure the user never meets silence: if nothing was sent back
 (the action server is down, a store failed, anything raised), the user gets the "can't answer right
 now" reply. Failures are logged with their traceback but without the message text or any
-exception message: patients' messages may be health information.
+exception message: patients' messages may be health information. Every turn is counted in the
+metrics (:mod:`bot.ops.metrics`) by channel and outcome, with the time it took (:func:`turn_outcome`).
 """
 
 from __future__ import annotations
@@ -17,13 +18,15 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
-import traceback
+import time
 import unicodedata
-from typing import Any, Awaitable, Callable, Dict, List, Optional, Set
+from typing import Any, Awaitable, Callable, Dict, List, Optional, Sequence
 
 from rasa.core.channels.channel import OutputChannel, UserMessage
 
 from bot.deploy.settings import max_message_chars, tracker_store
+from bot.ops.logs import where_raised  # here for the callers of bot.channels.guard.where_raised
+from bot.ops.metrics import OUTCOMES, count_error, observe_turn
 from bot.privacy import is_delete_request, redact
 from bot.replies import KIND_KEY, load_replies
 from bot.stores.retention import delete_conversation
@@ -72,26 +75,6 @@ def incoming_problem(text: Any, max_chars: int = MAX_MESSAGE_CHARS) -> Optional[
     return None
 
 
-def where_raised(error: BaseException) -> str:
-    """The traceback of ``error`` and of the errors it came from, as a maintainer needs it (file,
-    line, function, source line, exception type), without any exception's message or local value:
-    those may hold the patient's words ("KeyError: 'my knee ...'")."""
-    lines: List[str] = []
-    seen: Set[int] = set()
-    current: Optional[BaseException] = error
-    while current is not None and id(current) not in seen:
-        seen.add(id(current))
-        lines.append(f"{type(current).__module__}.{type(current).__qualname__}, raised at:")
-        for frame in traceback.extract_tb(current.__traceback__):
-            lines.append(f'  File "{frame.filename}", line {frame.lineno}, in {frame.name}')
-            if frame.line:
-                lines.append(f"    {frame.line}")
-        current = current.__cause__ or current.__context__
-        if current is not None:
-            lines.append("which came from")
-    return "\n".join(lines)
-
-
 class CountingOutput(OutputChannel):
     """Passes every response on to the real output channel, counts them, and notes the kind of
     each (``answer``, ``urgent``, ``fallback`` ...: :func:`bot.replies.reply_kind`, sent by the
@@ -127,32 +110,59 @@ def guard(on_new_message: OnNewMessage, max_chars: int = MAX_MESSAGE_CHARS,
     """
 
     async def guarded(message: UserMessage) -> None:
+        started = time.perf_counter()
         output = message.output_channel
         problem = incoming_problem(message.text, max_chars)
         if problem is not None:
             await output.send_text_message(message.sender_id, problem)
+            observe_turn(message.input_channel, "refused", time.perf_counter() - started)
             return
         if is_delete_request(clean_text(message.text)):
-            await _delete(message, erase)
+            deleted = await _delete(message, erase)
+            _observe(message.input_channel, ["deleted"] if deleted else [], started)
             return
         counting = CountingOutput(output)
         message.text = redact(clean_text(message.text))
         message.output_channel = counting
+        failed = False
         try:
             await on_new_message(message)
         except Exception as error:  # noqa: BLE001 - the user must get an answer whatever failed
+            failed = True
             # no sender id: on SMS and WhatsApp it is the patient's phone number
             logger.error("Could not handle a %s message: %s\n%s", message.input_channel,
                          type(error).__name__, where_raised(error))
         if counting.sent == 0:
+            failed = True
             await output.send_text_message(message.sender_id,
                                            load_replies().get("action_unavailable")[0])
+        _observe(message.input_channel, [] if failed else counting.kinds, started)
 
     return guarded
 
 
-async def _delete(message: UserMessage, erase: Eraser) -> None:
-    """Carry out "delete my chat" and say whether it worked (the command itself is never stored)."""
+def turn_outcome(kinds: Sequence[str]) -> str:
+    """The outcome of a turn (:data:`bot.ops.metrics.OUTCOMES`) from the kinds of its replies:
+    ``urgent`` when any reply was urgent, else the first reply of a known kind (the disclaimer
+    before a first answer has none), ``small_talk`` when none has one, and ``unavailable`` when
+    there were no replies of the assistant's own (it could not answer)."""
+    if "urgent" in kinds:
+        return "urgent"
+    known = [kind for kind in kinds if kind in OUTCOMES]
+    return known[0] if known else ("small_talk" if kinds else "unavailable")
+
+
+def _observe(channel: Optional[str], kinds: Sequence[str], started: float) -> None:
+    """Count the turn in the metrics (memory only, microseconds); an unanswered one as an error."""
+    outcome = turn_outcome(kinds)
+    observe_turn(channel, outcome, time.perf_counter() - started)
+    if outcome == "unavailable":
+        count_error(channel)
+
+
+async def _delete(message: UserMessage, erase: Eraser) -> bool:
+    """Carry out "delete my chat" and say whether it worked (the command itself is never stored);
+    whether it did."""
     output = message.output_channel
     try:
         await erase(message.sender_id)
@@ -161,7 +171,8 @@ async def _delete(message: UserMessage, erase: Eraser) -> None:
                      type(error).__name__, where_raised(error))
         await output.send_text_message(message.sender_id, load_replies().get("delete_failed")[0],
                                        **{KIND_KEY: {"kind": "unavailable"}})
-        return
+        return False
     logger.info("Deleted a %s conversation on the patient's request", message.input_channel)
     await output.send_text_message(message.sender_id, load_replies().get("chat_deleted")[0],
                                    **{KIND_KEY: {"kind": "deleted"}})
+    return True
