@@ -15,6 +15,8 @@ when the clinic keeps no text at all).
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import re
 from typing import Any, Dict, Mapping, Pattern, Sequence, Tuple
 
@@ -70,6 +72,15 @@ def is_delete_request(text: str) -> bool:
     typed command such as "delete my chat" or "forget me" (not a sentence that only mentions it)."""
     stripped = text.strip()
     return stripped == DELETE_PAYLOAD or bool(_DELETE_WORDS.match(stripped))
+
+
+def pseudonym(secret: str, address: str, channel: str) -> str:
+    """A conversation id for a phone number that does not reveal it: a keyed hash (HMAC-SHA256
+    with a secret the channel already has), the same for every message of that number, so the
+    conversation goes on and "delete my chat" finds it, while the tracker store never holds the
+    number."""
+    digest = hmac.new(secret.encode("utf-8"), address.encode("utf-8"), hashlib.sha256)
+    return f"{channel}-{digest.hexdigest()[:32]}"
 
 
 def _entity(entity: Mapping[str, Any]) -> Dict[str, Any]:

@@ -7,6 +7,10 @@ for the public webhook URL; anything else is rejected with 401 before it is read
 
 SMS and WhatsApp are two channels (two webhook URLs, two numbers) sharing this code; a WhatsApp
 address is the phone number prefixed with ``whatsapp:``.
+
+The phone number is never the conversation id: Rasa (and so the tracker store) sees a keyed hash
+of it (:func:`bot.privacy.pseudonym`, keyed with the account's auth token); the answer is sent to
+the number of the request it answers.
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ from bot.channels.guard import guard
 from bot.channels.http import ApiCall
 from bot.channels.signatures import TWILIO_SIGNATURE_HEADER, twilio_signature_ok
 from bot.channels.text import numbered_options, split_text
+from bot.privacy import pseudonym
 
 API_URL = "https://api.twilio.com"
 MAX_CHARS = 1600  # Body of one message (SMS and WhatsApp)
@@ -56,14 +61,16 @@ class TwilioOutput(PlatformOutput):
         return "twilio"
 
     def __init__(self, account_sid: str, auth_token: str, number: str, api_url: str = API_URL,
-                 limit: int = MAX_CHARS) -> None:
+                 limit: int = MAX_CHARS, to: Optional[str] = None) -> None:
         super().__init__()
         self.account_sid, self.auth_token, self.number = account_sid, auth_token, number
-        self.api_url, self.limit = api_url, limit
+        self.api_url, self.limit, self.to = api_url, limit, to
 
     def calls(self, recipient_id: str, text: str, buttons: List[Dict[str, Any]]) -> List[ApiCall]:
+        """Calls to ``to`` (the phone number of the message answered) when set, else to
+        ``recipient_id``."""
         return message_calls(self.api_url, self.account_sid, self.auth_token, self.number,
-                             recipient_id, text, buttons, self.limit)
+                             self.to or recipient_id, text, buttons, self.limit)
 
 
 class TwilioInput(InputChannel):
@@ -101,13 +108,12 @@ class TwilioInput(InputChannel):
         self.number = number if number.startswith(prefix) else f"{prefix}{number}"
         self.api_url, self.limit = api_url, limit
 
-    def get_output_channel(self) -> TwilioOutput:
+    def get_output_channel(self, to: Optional[str] = None) -> TwilioOutput:
         return self.OUTPUT(self.account_sid, self.auth_token, self.number, self.api_url,
-                           self.limit)
+                           self.limit, to)
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         twilio = Blueprint(f"{self.name()}_webhook", __name__)
-        out_channel = self.get_output_channel()
         handle = guard(on_new_message)
 
         @twilio.route("/", methods=["GET"])
@@ -120,11 +126,13 @@ class TwilioInput(InputChannel):
             signature = request.headers.get(TWILIO_SIGNATURE_HEADER)
             if not twilio_signature_ok(self.auth_token, self.webhook_url, form, signature):
                 return unauthorized(self.name())
-            sender = form.get("From")
-            if sender:  # a message without text (a picture) gets the guard's answer
+            phone = form.get("From")
+            if phone:  # a message without text (a picture) gets the guard's answer
+                sender = pseudonym(self.auth_token, phone, self.name())
                 text = await chosen_text(request.app.ctx.agent, sender, form.get("Body"),
                                          numbered=True)
-                await handle(UserMessage(text, out_channel, sender, input_channel=self.name()))
+                await handle(UserMessage(text, self.get_output_channel(phone), sender,
+                                         input_channel=self.name()))
             return response.text(EMPTY_TWIML, content_type="text/xml")
 
         return twilio

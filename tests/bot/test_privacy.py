@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.privacy import DELETE_PAYLOAD, is_delete_request, redact, text_free
+from bot.privacy import DELETE_PAYLOAD, is_delete_request, pseudonym, redact, text_free
 
 # (what a patient might write, what must never be stored)
 HIDDEN = [
@@ -91,3 +91,11 @@ def test_text_free_keeps_intents_entities_and_channel_not_words() -> None:
     assert stored_bot["metadata"] == {"bme": {"kind": "answer"}}
     slot = {"event": "slot", "name": "answer_id", "value": "term/lesion"}
     assert text_free(slot) == slot
+
+
+def test_pseudonym_is_stable_keyed_and_hides_the_number() -> None:
+    first = pseudonym("auth-token", "+15551234567", "twilio")
+    assert first == pseudonym("auth-token", "+15551234567", "twilio")
+    assert first.startswith("twilio-") and "5551234567" not in first
+    assert first != pseudonym("another-token", "+15551234567", "twilio")
+    assert first != pseudonym("auth-token", "+15551234568", "twilio")

@@ -30,6 +30,7 @@ from platform_stub import PlatformStub
 
 from bot.channels.text import NUMBERED_PROMPT, shorten
 from bot.feedback import with_feedback
+from bot.privacy import pseudonym
 from bot.replies import disclaimer, load_replies, reply_for
 from bot.safety import urgent_message
 from bot.deploy.serve import ROOT, RUN_DIR, Servers
@@ -268,7 +269,8 @@ def test_twilio_rejects_bad_signatures_and_stores_nothing(
         bot: Any, stub: PlatformStub, how: Dict[str, Any]) -> None:
     sender = f"+1555{unique()[:7]}"
     assert twilio_say(bot, sender, "hello", **how) == 401
-    assert twilio_shown(stub, sender) == [] and _stored_events(bot, sender) == 0
+    assert twilio_shown(stub, sender) == []
+    assert _stored_events(bot, pseudonym(SECRETS["TWILIO_AUTH_TOKEN"], sender, "twilio")) == 0
 
 
 def test_whatsapp_rejects_a_signature_made_for_the_sms_webhook(bot: Any) -> None:
@@ -310,7 +312,9 @@ def test_disclaimer_and_urgent_message_reach_every_channel(
     sender, shown = _say_and_read(bot, stub, channel, RED_FLAG)
     # (SMS is split into 200-character parts in these tests; the words are all there, in order)
     assert " ".join(shown).split() == f"{disclaimer()} {URGENT}".split()
-    assert _stored_events(bot, sender) > 0  # the check above is not vacuous: this one is stored
+    stored_as = (pseudonym(SECRETS["TWILIO_AUTH_TOKEN"], sender, channel)
+                 if channel in ("twilio", "whatsapp") else sender)  # phone numbers: hashed
+    assert _stored_events(bot, stored_as) > 0  # the check above is not vacuous: this one is stored
 
 
 # Feedback, from each kind of channel to the staff dashboard -------------------------------------
@@ -353,3 +357,10 @@ def test_sms_feedback_by_number_reaches_the_dashboard(
     for rating in ("not_helpful", "too_hard"):
         assert any(row.startswith(f"feedback,{SECOND_ANSWER.answer_id},{rating},") for row in rows)
     assert sender not in "".join(rows) and sender.lstrip("+") not in "".join(rows)
+    # the phone number is not the conversation id: the store holds a keyed hash of it only
+    stored = pseudonym(SECRETS["TWILIO_AUTH_TOKEN"], sender, "twilio")
+    assert _stored_events(bot, stored) >= 8
+    with sqlite3.connect(bot.db) as db:
+        hits = db.execute("SELECT COUNT(*) FROM events WHERE sender_id LIKE ? OR data LIKE ?",
+                          (f"%{sender[2:]}%", f"%{sender[2:]}%")).fetchone()[0]
+    assert hits == 0
