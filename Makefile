@@ -45,9 +45,10 @@ lint: $(VENV)/.installed
 	$(PY) -m ruff check bot actions bench tests
 	$(PY) -m mypy
 
-# The README's screenshots of the widget and the kiosk (tests/web saves them elsewhere otherwise).
+# The README's screenshots of the widget, the kiosk and the staff dashboard (tests/web saves them
+# elsewhere otherwise).
 screenshots: setup $(CHROMIUM)
-	BME_UPDATE_SCREENSHOTS=1 $(PY) -m pytest tests/web/test_accessibility.py
+	BME_UPDATE_SCREENSHOTS=1 $(PY) -m pytest tests/web/test_accessibility.py tests/web/test_clinic_pages.py
 
 # Several Rasa processes behind nginx; needs BME_DATABASE_URL and BME_REDIS_URL (README: Deployment).
 cluster: setup $(NGINX)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import json
 import sqlite3
+import time
 import urllib.error
 import urllib.request
 import uuid
@@ -19,7 +20,10 @@ from typing import Any, Callable, Dict, List
 import psycopg2
 import pytest
 
+from bot.analytics import summarize
+from bot.deploy.settings import tracker_store
 from bot.replies import load_replies
+from bot.stores.reading import read_messages
 
 DELETED = load_replies().get("chat_deleted")[0]
 IDENTIFIERS = ["jo.bloggs@example.com", "07700 900123", "12/03/1980", "MRN 5561234"]
@@ -124,6 +128,11 @@ def test_delete_my_chat_leaves_no_row_in_postgresql(
         assert [m["text"] for m in say(servers.url, sender, "/delete_my_chat")] == [DELETED]
         assert postgres_rows(url, sender) == []
         assert postgres_rows(url, other)  # nobody else's chat
+        # the dashboard's read-only query works on PostgreSQL too, and counts what is left
+        store = tracker_store({"BME_DATABASE_URL": url})
+        figures = summarize(read_messages(store, 0, time.time() + 60))
+        assert figures.answers["what_is/overview"] == 1 and sum(figures.answers.values()) == 1
+        assert figures.messages == {"rest": 1}
 
 
 def test_text_free_setting_stores_no_words(
