@@ -4,16 +4,14 @@ while running, the assistant restarts. Conversations and their context survive."
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 import sys
-import tempfile
 import time
 import uuid
 from pathlib import Path
-from typing import Iterator
 
 import pytest
+from postgres_server import PrivatePostgres
 
 from bot.deploy.chat import send
 from bot.knowledge import load_knowledge
@@ -65,54 +63,6 @@ def test_restart_of_the_assistant_keeps_conversations_in_sqlite(
         send(servers.url, sender, "I have knee osteoarthritis")
     with Servers(free_port(), free_port(), trained_model, log_dir=tmp_path) as servers:
         assert texts(servers.url, sender, "is it serious?") == [OA_SERIOUS]
-
-
-class PrivatePostgres:
-    """A PostgreSQL server of this test's own (initdb in a temporary folder, on a free port), so
-    restarting it disturbs nothing else on the machine."""
-
-    def __init__(self, folder: Path) -> None:
-        bins = sorted(Path("/usr/lib/postgresql").glob("*/bin"))
-        if not bins:
-            pytest.fail("PostgreSQL's server programs are not in /usr/lib/postgresql/*/bin: "
-                        "install the postgresql package")
-        self.bin, self.data, self.port = bins[-1], folder / "data", free_port()
-        self.folder = folder
-        folder.mkdir(parents=True, exist_ok=True)
-        if os.geteuid() == 0:  # initdb refuses root; the server runs as the postgres user
-            subprocess.run(["chown", "-R", "postgres", str(folder)], check=True)
-        self._run("initdb", "-D", str(self.data), "-U", "postgres", "--auth=trust", "-E", "UTF8")
-
-    @property
-    def url(self) -> str:
-        return f"postgresql://postgres@127.0.0.1:{self.port}/postgres"
-
-    def _run(self, program: str, *args: str) -> None:
-        command = [str(self.bin / program), *args]
-        if os.geteuid() == 0:
-            command = ["runuser", "-u", "postgres", "--", *command]
-        subprocess.run(command, check=True, timeout=120, capture_output=True)
-
-    def pg_ctl(self, action: str) -> None:
-        options = f"-p {self.port} -k {self.folder} -c listen_addresses=127.0.0.1"
-        self._run("pg_ctl", "-D", str(self.data), "-o", options, "-l", str(self.folder / "log"),
-                  "-w", "-m", "fast", action)
-
-
-@pytest.fixture
-def private_postgres() -> Iterator[PrivatePostgres]:
-    # not under pytest's temporary folders: those are private to this user, and the server
-    # runs as the postgres user when the tests run as root
-    folder = Path(tempfile.mkdtemp(prefix="bme-postgres-"))
-    try:
-        server = PrivatePostgres(folder)
-        server.pg_ctl("start")
-        try:
-            yield server
-        finally:
-            server.pg_ctl("stop")
-    finally:
-        shutil.rmtree(folder, ignore_errors=True)
 
 
 def test_postgres_restart_while_running(

@@ -6,11 +6,13 @@ from __future__ import annotations
 import asyncio
 import os
 import time
+import urllib.request
 from pathlib import Path
 from typing import Dict, Iterator, List, Set
 
 import aiohttp
 import pytest
+from prometheus_client.parser import text_string_to_metric_families
 
 from bench import procs
 from bench.serving import server_pids
@@ -104,3 +106,33 @@ def test_connections_that_arrive_together_are_shared_between_the_workers(
     # Spread by a hash of the addresses: fewer than 8 of 40 on one worker happens about once in
     # 10**5 runs. With one shared socket, one worker took 35 of 50 in the benchmark.
     assert min(held.values()) >= 8, held
+
+
+def _messages_counted(servers: Servers) -> float:
+    with urllib.request.urlopen(f"{servers.url}/metrics", timeout=10) as response:
+        text = response.read().decode()
+    return sum(sample.value for family in text_string_to_metric_families(text)
+               for sample in family.samples if sample.name == "bme_messages_total")
+
+
+def test_metrics_sum_the_messages_of_both_workers(two_workers: Servers) -> None:
+    """Each worker counts in a file of its own (prometheus_client's multi-process mode); /metrics,
+    answered by either worker, sums them."""
+    workers = _rasa_workers(two_workers)
+    before = _messages_counted(two_workers)
+
+    async def run() -> None:
+        async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=30)) as session:
+
+            async def one(i: int) -> None:
+                body = {"sender": f"metrics-{i}", "message": "/ask_duration"}
+                async with session.post(two_workers.url + REST_PATH, json=body) as response:
+                    assert response.status == 200
+
+            await asyncio.gather(*(one(i) for i in range(30)))
+
+    asyncio.run(run())
+    counted_by = {int(path.stem.split("_")[-1]) for path in two_workers.metrics_dir.glob("counter_*.db")}
+    assert counted_by == set(workers)  # both workers counted messages
+    for _ in range(4):  # whichever worker answers /metrics gives the same sum
+        assert _messages_counted(two_workers) - before == 30
