@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 import pytest
 
-from bot.feedback import feedback_reply, is_feedback, rating, with_feedback
-from bot.replies import load_replies, reply_for, reply_kind, slots_after
+from bot.feedback import answer_extras, feedback_reply, is_feedback, rating, with_feedback
+from bot.replies import Reply, load_replies, reply_for, reply_kind, slots_after
 
 
 def test_every_medical_answer_gets_the_two_buttons_last() -> None:
@@ -47,11 +49,6 @@ def test_thanks_keeps_the_conversation_where_it_was() -> None:
 
 
 def test_answer_extras_for_a_reply_with_a_comparison() -> None:
-    from datetime import date
-
-    from bot.feedback import answer_extras
-    from bot.replies import Reply
-
     reply = Reply("x", answer_id="duration/compare+duration/injury")
     extras = answer_extras(reply, date(2026, 12, 6))
     assert extras["review"] and extras["feedback_question"] == load_replies().feedback_question
