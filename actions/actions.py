@@ -18,6 +18,9 @@ from bot.feedback import (answer_extras, feedback_record, feedback_reply, is_fee
 from bot.replies import (KIND_KEY, Reply, disclaimer, reply_for, reply_kind, slots_after,
                          state_from_slots)
 from bot.safety import RED_FLAG_ENTITY
+from bot.summary import TAKE_HOME, given, summary_path, take_home_reply
+
+SLOT_GIVEN = "answers_given"  # the answers of this conversation, for the take-home summary
 
 
 def send(dispatcher: CollectingDispatcher, reply: Reply, **about: Any) -> None:
@@ -44,6 +47,10 @@ class ActionAnswer(Action):
         message = tracker.latest_message or {}
         intent = (message.get("intent") or {}).get("name")
         state = state_from_slots(tracker.slots)
+        listed = tracker.get_slot(SLOT_GIVEN) or []
+        if intent == TAKE_HOME:
+            send(dispatcher, take_home_reply(listed))
+            return []
         if is_feedback(intent):
             send(dispatcher, feedback_reply(intent, state.last_units),
                  feedback=feedback_record(intent, tracker.get_slot("answer_id")))
@@ -58,11 +65,15 @@ class ActionAnswer(Action):
             entities=message.get("entities") or [],
             state=state,
         )
+        events = [SlotSet(name, value) for name, value in slots_after(reply).items()]
         if reply_kind(reply) == "answer":
-            send(dispatcher, with_feedback(reply), **answer_extras(reply, date.today()))
+            listed = given(reply.answer_ids, listed)
+            send(dispatcher, with_feedback(reply), summary=summary_path(listed),
+                 **answer_extras(reply, date.today()))
+            events.append(SlotSet(SLOT_GIVEN, listed))
         else:
             send(dispatcher, reply)
-        return [SlotSet(name, value) for name, value in slots_after(reply).items()]
+        return events
 
 
 class ActionSessionStart(Action):

@@ -21,6 +21,10 @@ these settings. With none set, the assistant runs on one machine with embedded d
 ``BME_STAFF_SESSION_MINUTES`` Minutes a staff login lasts (default 30).
 ``BME_DASHBOARD_TEXT``    ``1``: the dashboard shows the redacted words of unanswered messages
                           (default ``0``: figures only, no patient text).
+``BME_PUBLIC_URL``        The web server's address as patients reach it (``https://...``), for
+                          take-home summary links sent on messaging channels and their QR codes;
+                          unset: the address each page was loaded from (channels:
+                          ``http://localhost:8080``).
 ``BME_STORE_TEXT``        ``0``: the tracker store keeps no text, only intents, answer ids, slots
                           and channels (default ``1``: redacted text is kept).
 ``BME_MAX_MESSAGE_CHARS`` Longest message processed (default 2000); longer ones get a reply
@@ -90,6 +94,14 @@ def store_text(env: Mapping[str, str] = os.environ) -> bool:
     if raw not in ("0", "1"):
         raise SettingsError(f"BME_STORE_TEXT must be 1 (keep redacted text) or 0 (no text), not {raw!r}")
     return raw == "1"
+
+
+def public_url(env: Mapping[str, str] = os.environ) -> Optional[str]:
+    """``BME_PUBLIC_URL``: the web server's public address, without a trailing slash."""
+    raw = env.get("BME_PUBLIC_URL", "").strip().rstrip("/")
+    if raw and not _url(env, "BME_PUBLIC_URL", ("https", "http")):
+        raise SettingsError(f"BME_PUBLIC_URL must look like https://host, not {raw!r}")
+    return raw or None
 
 
 def staff_password_hash(env: Mapping[str, str] = os.environ) -> Optional[str]:

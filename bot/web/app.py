@@ -27,6 +27,7 @@ from aiohttp import web
 from bot.knowledge import load_knowledge
 from bot.replies import disclaimer, load_replies, topic_button
 from bot.web.staff import StaffConfig, add_staff_routes
+from bot.web.summary import add_summary_route
 from bot.web.health import add_health_routes
 
 ROOT = Path(__file__).resolve().parent.parent.parent
@@ -189,4 +190,5 @@ def create_app(config: Optional[WebConfig] = None,
     app.router.add_get("/vendor/{name}", vendor_file)
     app.router.add_static("/static/", STATIC_DIR)
     add_staff_routes(app, staff)
+    add_summary_route(app)
     return app

@@ -11,7 +11,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.actions import ActionAnswer, ActionSessionStart
 from bot.knowledge import load_knowledge
-from bot.replies import KIND_KEY, disclaimer
+from bot.replies import KIND_KEY, disclaimer, load_replies
 
 KB = load_knowledge()
 
@@ -62,7 +62,8 @@ async def test_the_question_asked_is_answered_and_recorded_for_audit() -> None:
     assert messages[0]["text"] == f"{tumor.full_text}\n\n{duration.full_text}"
     assert events == [SlotSet("answer_id", "cause/bone_tumor+duration/general"),
                       SlotSet("facts", list(dict.fromkeys(tumor.facts + duration.facts))),
-                      SlotSet("last_ask", "duration"), SlotSet("last_context", "general")]
+                      SlotSet("last_ask", "duration"), SlotSet("last_context", "general"),
+                      SlotSet("answers_given", ["cause/bone_tumor", "duration/general"])]
 
 
 async def test_a_follow_up_is_read_against_the_last_answer_in_the_slots() -> None:
@@ -116,3 +117,17 @@ async def test_session_start_sends_the_disclaimer_and_carries_nothing_over() -> 
     messages, events = await run(ActionSessionStart(), tracker("greet", {"cause": "osteoarthritis"}))
     assert [m["text"] for m in messages] == [disclaimer()]
     assert events == [SessionStarted(), ActionExecuted("action_listen")]
+
+
+async def test_answers_are_listed_for_the_take_home_summary_and_its_link() -> None:
+    slots = {"answers_given": ["term/lesion"]}
+    messages, events = await run(ActionAnswer(), tracker("ask_serious", slots, text="is it serious?"))
+    assert events[-1] == SlotSet("answers_given", ["term/lesion", "serious/general"])
+    path = messages[0][KIND_KEY]["summary"]
+    assert path.startswith("/summary?v=") and "term%2Flesion%2Cserious%2Fgeneral" in path
+    assert "patient-1" not in path
+    messages, events = await run(ActionAnswer(), tracker("take_home", {"answers_given": [
+        "term/lesion", "serious/general"]}, text="can I take this home"))
+    assert events == [] and "http://localhost:8080/summary?v=" in messages[0]["text"]
+    messages, _ = await run(ActionAnswer(), tracker("take_home", {}, text="summary please"))
+    assert messages[0]["text"] == load_replies().get("take_home_empty")[0]

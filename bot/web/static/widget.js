@@ -77,6 +77,8 @@
       "aria-controls": id("panel"), text: config.title });
     const startOver = el("button", { type: "button", class: "bme-tool", text: "Start over" });
     const erase = el("button", { type: "button", class: "bme-tool", text: "Delete chat" });
+    const takeHome = el("a", { class: "bme-tool", target: "_blank", rel: "noopener",
+      text: "Take this home", hidden: "" });
     const close = el("button", { type: "button", class: "bme-tool", "aria-label": "Close chat",
       text: "Close" });
     const status = el("div", { class: "bme-status", role: "status" });
@@ -97,7 +99,7 @@
       "aria-labelledby": id("title"), hidden: "" }, [
       el("div", { class: "bme-header" }, [
         el("h2", { id: id("title"), class: "bme-title", text: config.title }),
-        el("div", { class: "bme-tools" }, [startOver, erase, close])]),
+        el("div", { class: "bme-tools" }, [takeHome, startOver, erase, close])]),
       status, log, typing, replies, form]);
     const root = el("div", { class: "bme-widget" }, [panel, launcher]);
     root.style.setProperty("--bme-primary", config.primary);
@@ -108,6 +110,11 @@
       serverUrl: config.serverUrl, log, replies, typing, status,
       storage: window.sessionStorage, storageKey: STORAGE_KEY,
       afterQuickReply: () => input.focus(),
+      onSummary: (path) => {  // the summary page is on the server that serves this script
+        if (path) takeHome.href = new URL(path, base).href;
+        else takeHome.removeAttribute("href");
+        takeHome.hidden = !path;
+      },
     });
 
     function setOpen(open, focus) {
