@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 import sqlite3
 import time
 import urllib.error
@@ -18,6 +19,7 @@ import urllib.request
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any, Callable, Dict, Iterator, List, Optional, Tuple
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import yaml
@@ -364,3 +366,27 @@ def test_sms_feedback_by_number_reaches_the_dashboard(
         hits = db.execute("SELECT COUNT(*) FROM events WHERE sender_id LIKE ? OR data LIKE ?",
                           (f"%{sender[2:]}%", f"%{sender[2:]}%")).fetchone()[0]
     assert hits == 0
+
+
+# The take-home summary's link, on a channel without a web page ------------------------------------
+
+@pytest.mark.parametrize("channel", ["twilio", "telegram"])
+def test_the_summary_link_is_sent_on_messaging_channels(
+        bot: Any, stub: PlatformStub, channel: str) -> None:
+    if channel == "telegram":
+        chat = int(unique())
+        say: Callable[[str], Any] = lambda text: telegram_say(bot, chat, text)  # noqa: E731
+        shown: Callable[[int], List[str]] = lambda n: [  # noqa: E731
+            c.json["text"] for c in telegram_shown(stub, chat, n)]
+    else:
+        sender = f"+1555{unique()[:7]}"
+        say = lambda text: twilio_say(bot, sender, text)  # noqa: E731
+        shown = lambda n: [c.form["Body"] for c in twilio_shown(stub, sender, n)]  # noqa: E731
+    assert say(SECOND.payload) == 200
+    before = len(shown(2))
+    assert say("can you send me a summary of what you told me") == 200
+    link_message = shown(before + 1)[-1]
+    match = re.search(r"https?://\S+/summary\?v=\w+&a=\S+", link_message)
+    assert match, link_message
+    query = parse_qs(urlsplit(match.group(0)).query)
+    assert set(query) == {"v", "a"} and query["a"] == [SECOND_ANSWER.answer_id.replace("+", ",")]
