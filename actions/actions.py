@@ -13,6 +13,8 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import ActionExecuted, EventType, SessionStarted, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
+from bot.care_team import with_care_team
+from bot.deploy.settings import care_team
 from bot.feedback import (answer_extras, feedback_record, feedback_reply, is_feedback,
                           with_feedback)
 from bot.replies import (KIND_KEY, Reply, disclaimer, reply_for, reply_kind, slots_after,
@@ -52,7 +54,8 @@ class ActionAnswer(Action):
             send(dispatcher, take_home_reply(listed))
             return []
         if is_feedback(intent):
-            send(dispatcher, feedback_reply(intent, state.last_units),
+            send(dispatcher, with_care_team(feedback_reply(intent, state.last_units), intent,
+                                            care_team()),
                  feedback=feedback_record(intent, tracker.get_slot("answer_id")))
             return []
         reply = reply_for(
@@ -65,6 +68,7 @@ class ActionAnswer(Action):
             entities=message.get("entities") or [],
             state=state,
         )
+        reply = with_care_team(reply, intent, care_team())  # the contact card, never when urgent
         events = [SlotSet(name, value) for name, value in slots_after(reply).items()]
         if reply_kind(reply) == "answer":
             listed = given(reply.answer_ids, listed)

@@ -40,10 +40,12 @@ class Turn:
 def default_script() -> List[Turn]:
     """A short patient conversation: buttons first (their answers do not depend on the model), then
     free text as patients type it, including context and a thank-you."""
+    from bot.care_team import with_care_team
+    from bot.deploy.settings import care_team
     from bot.replies import reply_for
 
-    def answer(intent: str) -> str:
-        return reply_for(intent).text
+    def answer(intent: str) -> str:  # as sent: with the care team's card after one naming a doctor
+        return with_care_team(reply_for(intent), intent, care_team()).text
 
     return [
         Turn("/ask_serious", answer("ask_serious")),

@@ -41,6 +41,8 @@ class Answer:
     references: Tuple[str, ...] = ()  # verbatim citations for the S6.R* ids among ``facts``
     id: str = ""  # explicit id (answer units, some overviews); ``topic/context`` when empty
     why: Optional[str] = None  # the unit that answers "why?" right after this one
+    # sends the patient to their own doctor or nurse: the care team's card follows (bot/care_team.py)
+    refers_to_clinician: bool = False
 
     @property
     def full_text(self) -> str:
@@ -115,6 +117,12 @@ def _require(condition: bool, path: Path, where: str, fix: str) -> None:
         raise ContentError(f"{path}: {where}: {fix}")
 
 
+def _refers(path: Path, where: str, body: Dict[str, Any]) -> bool:
+    flag = body.get("refers_to_clinician", False)
+    _require(isinstance(flag, bool), path, where, "`refers_to_clinician:` must be true or false")
+    return bool(flag)
+
+
 def _parse_topic(
     path: Path, topic_id: str, raw: Dict[str, Any], references: Mapping[str, str]
 ) -> Topic:
@@ -134,7 +142,8 @@ def _parse_topic(
         _require(not bad, path, at, f"fact ids {bad} are not of the form S1.F1 / S3.F3a / S6.R1")
         cited = tuple(references[f] for f in facts if f in references)
         answers[context] = Answer(topic_id, context, text, tuple(str(f) for f in facts), cited,
-                                  str((body or {}).get("id") or ""))
+                                  str((body or {}).get("id") or ""),
+                                  refers_to_clinician=_refers(path, at, body or {}))
     return Topic(topic_id, raw["title"], answers, tuple(raw.get("next") or ()))
 
 
@@ -173,7 +182,8 @@ def _parse_unit(path: Path, unit_id: str, body: Dict[str, Any], topics: Mapping[
     bad = [f for f in facts if not FACT_ID.match(f)]
     _require(not bad, path, where, f"fact ids {bad} are not of the form S1.F1 / S3.F3a / S6.R1")
     cited = tuple(references[f] for f in facts if f in references)
-    return Answer(body["topic"], GENERAL, text, facts, cited, unit_id, body.get("why"))
+    return Answer(body["topic"], GENERAL, text, facts, cited, unit_id, body.get("why"),
+                  refers_to_clinician=_refers(path, where, body))
 
 
 def parse_units(raw: Dict[str, Any], kb: KnowledgeBase, path: Path = UNITS_FILE) -> KnowledgeBase:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
+from typing import Any, Dict, FrozenSet, List, Mapping, Optional, Sequence, Tuple
 
 import yaml
 
@@ -26,6 +26,7 @@ FALLBACK = "nlu_fallback"
 INFORM = "inform"
 OUT_OF_SCOPE = "out_of_scope"
 PERSONAL_ADVICE = "ask_personal_advice"
+TALK_TO_PERSON = "talk_to_person"
 SMALL_TALK = ("greet", "goodbye", "thanks", "affirm", "deny", "bot_challenge")
 MAX_SUGGESTIONS = 3
 # Words that make a message about bone marrow edema even when the model calls it out of scope.
@@ -60,13 +61,16 @@ class Reply:
 
 @dataclass(frozen=True)
 class ConversationReplies:
-    """The non-medical replies of replies.yml, and the feedback buttons' titles by intent."""
+    """The non-medical replies of replies.yml, the feedback buttons' titles by intent, and the
+    care team's card (its parts by setting, and ``no_settings``)."""
 
     disclaimer: str
     replies: Mapping[str, Tuple[str, Tuple[str, ...]]]
     feedback_question: str = ""
     feedback_buttons: Mapping[str, str] = field(default_factory=dict)
     feedback_reasons: Mapping[str, str] = field(default_factory=dict)
+    refers_to_clinician: FrozenSet[str] = frozenset()  # replies marked `refers_to_clinician: true`
+    care_team: Mapping[str, str] = field(default_factory=dict)
 
     def get(self, name: str) -> Tuple[str, Tuple[str, ...]]:
         return self.replies[name]
@@ -76,6 +80,30 @@ def _squash(text: str) -> str:
     return " ".join(str(text).split())
 
 
+#: The part of replies.yml's ``care_team:`` said when the clinic set none of its details.
+CARE_TEAM_NO_SETTINGS = "no_settings"
+
+
+def _care_team(path: Path, raw: Any) -> Dict[str, str]:
+    """The card's parts by setting: each holds its own ``{placeholder}`` (``{phone}`` in ``phone``)
+    and no other; ``no_settings`` holds none."""
+    parts = {str(k): _squash(v) for k, v in (raw or {}).items()}
+    if not parts.get(CARE_TEAM_NO_SETTINGS):
+        raise ContentError(f"{path}: care_team: add `{CARE_TEAM_NO_SETTINGS}:`, what to say when "
+                           "the clinic set no contact details")
+    for part, template in parts.items():
+        fill = {} if part == CARE_TEAM_NO_SETTINGS else {part: ""}
+        try:
+            template.format(**fill)
+            ok = not fill or f"{{{part}}}" in template
+        except (KeyError, IndexError, ValueError):
+            ok = False
+        if not ok:
+            wanted = f"{{{part}}} and no other {{placeholder}}" if fill else "no {placeholder}"
+            raise ContentError(f"{path}: care_team.{part}: the text must hold {wanted}")
+    return parts
+
+
 @lru_cache(maxsize=None)
 def load_replies(path: Path = REPLIES_FILE) -> ConversationReplies:
     """Load replies.yml once, checking that every button names a topic."""
@@ -83,7 +111,12 @@ def load_replies(path: Path = REPLIES_FILE) -> ConversationReplies:
         raw: Dict[str, Any] = yaml.safe_load(handle)
     topics = load_knowledge().topics
     replies = {}
+    refers = set()
     for name, body in (raw.get("replies") or {}).items():
+        if body.get("refers_to_clinician", False) not in (True, False):
+            raise ContentError(f"{path}: replies.{name}.refers_to_clinician: must be true or false")
+        if body.get("refers_to_clinician"):
+            refers.add(name)
         buttons = tuple(body.get("buttons") or ())
         unknown = [b for b in buttons if b not in topics]
         if unknown:
@@ -99,20 +132,23 @@ def load_replies(path: Path = REPLIES_FILE) -> ConversationReplies:
     return ConversationReplies(_squash(raw["disclaimer"]), replies,
                                _squash(feedback.get("question", "")),
                                dict(feedback.get("buttons") or {}),
-                               dict(feedback.get("reasons") or {}))
+                               dict(feedback.get("reasons") or {}),
+                               frozenset(refers), _care_team(path, raw.get("care_team")))
 
 
 #: The key of a bot message's own data (its kind, answer ids, review note), sent with the message
 #: to the channels and stored with it: ``{"bme": {"kind": "answer", "answer_id": ...}}``.
 KIND_KEY = "bme"
 _KIND_BY_NAME = {"fallback": "fallback", "out_of_scope": "out_of_scope",
-                 PERSONAL_ADVICE: "declined", "context_noted": "context", "context_unknown": "context"}
+                 PERSONAL_ADVICE: "declined", "context_noted": "context", "context_unknown": "context",
+                 TALK_TO_PERSON: "care_team"}
 
 
 def reply_kind(reply: Reply) -> str:
     """What kind of turn a reply is, for the staff dashboard and the metrics: ``urgent``,
     ``answer`` (article content), ``fallback`` ("did you mean"), ``out_of_scope``, ``declined``
-    (personal advice), ``context``, ``feedback`` or ``small_talk``."""
+    (personal advice), ``context``, ``feedback``, ``care_team`` (the reply to "talk to a person")
+    or ``small_talk``."""
     if reply.answer_id and reply.answer_id.startswith("urgent/"):
         return "urgent"
     if reply.answer_id:
@@ -231,11 +267,11 @@ def answer_message(text: str, entities: Sequence[Mapping[str, Any]], intent: Opt
     nothing the units answer (small talk, a bare statement of context, something unclear)."""
     lexicon = load_lexicon()
     reading = read_message(text, entities, lexicon)
-    on_topic = any(c.subjects for c in reading.clauses) or any(w in text.lower() for w in DOMAIN_WORDS) \
-        or bool(state.last_ask and any(q.ask or q.follow_up for q in reading.questions)) \
+    named = any(c.subjects for c in reading.clauses) or any(w in text.lower() for w in DOMAIN_WORDS)
+    on_topic = named or bool(state.last_ask and any(q.ask or q.follow_up for q in reading.questions)) \
         or len([q for q in reading.questions if q.ask and not q.weak_ask]) > 1  # "symptoms? treatment?"
-    if intent == OUT_OF_SCOPE and not on_topic:
-        return None
+    if (intent == OUT_OF_SCOPE and not on_topic) or (intent == TALK_TO_PERSON and not named):
+        return None  # "can I talk to a real person?" is not a question about a decision
     told = tuple(s for c in reading.clauses for s in c.subjects)
     causes, by_words = load_knowledge().causes, lexicon.subject_context
     new_context = [causes[s].context if s in causes else by_words[s] for s in told

@@ -19,7 +19,7 @@ from typing import Dict, Optional, Sequence
 import pluggy
 from sanic import Sanic
 
-from bot.deploy.settings import SettingsError, log_format
+from bot.deploy.settings import SettingsError, care_team, log_format
 from bot.ops.health import Check, calls
 from bot.ops.logs import use_format
 from bot.ops.sanic_routes import add_health_routes
@@ -49,6 +49,7 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
     logging (and before, for the warnings of the imports), and the plugin :class:`Routes`."""
     try:
         chosen_format = log_format()
+        care_team()  # read again with each answer: a bad one must stop the start, not the answers
     except SettingsError as error:
         raise SystemExit(f"error: {error}") from None
     use_format(chosen_format)

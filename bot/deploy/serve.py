@@ -168,6 +168,7 @@ class Servers:
         if not self.model.exists():
             raise FileNotFoundError(f"No trained model at {self.model}: run `make setup` first.")
         settings.log_format()  # a bad BME_LOG_FORMAT stops here, named, not in each server
+        settings.care_team()  # and so do bad BME_CARE_TEAM_* (not every answer on the action server)
         endpoints = write_endpoints(self.actions_port, RUN_DIR / f"endpoints-{self.rasa_port}.yml")
         credentials = write_credentials(RUN_DIR / f"credentials-{self.rasa_port}.yml")
         self.start_actions()

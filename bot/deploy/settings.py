@@ -40,6 +40,16 @@ these settings. With none set, the assistant runs on one machine with embedded d
                           0.05 s; Rasa's 1 s would delay a quick second message).
 ``BME_CONTENT_REVIEWS``   A clinic's own sign-off file of the answers (the format of
                           ``bot/content/reviews.yml``, the default; docs/content-review.md).
+``BME_CARE_TEAM_NAME``    The care team's name on its contact card (:mod:`bot.care_team`), which
+                          follows every reply that sends the patient to their own doctor or nurse
+                          and the reply to "talk to a person", never an urgent-care message.
+                          Needed when any of the three below is set, with a phone or a portal.
+                          None of the four set: the card says to call the clinic that ordered
+                          the scan.
+``BME_CARE_TEAM_PHONE``   Its phone number: digits, spaces and ``+ ( ) - .``, 3 to 15 digits.
+``BME_CARE_TEAM_HOURS``   When it answers, in words ("Monday to Friday, 8 am to 5 pm").
+``BME_CARE_TEAM_PORTAL``  Its patient portal, an ``https://`` link. Each of the four: at most 80
+                          characters.
 ========================  =====================================================================
 
 Read by the tests only: ``BME_ARTICLE_DIR`` (the folder of FACTS.md, default
@@ -50,6 +60,8 @@ Read by the tests only: ``BME_ARTICLE_DIR`` (the folder of FACTS.md, default
 from __future__ import annotations
 
 import os
+import re
+from dataclasses import dataclass
 from pathlib import Path
 from typing import AbstractSet, Any, Dict, FrozenSet, List, Mapping, Optional, Tuple
 from urllib.parse import unquote, urlparse
@@ -164,6 +176,52 @@ def content_reviews_path(env: Mapping[str, str] = os.environ) -> Path:
         raise SettingsError(f"BME_CONTENT_REVIEWS points at {path}, which is not a file: copy "
                             f"{DEFAULT_CONTENT_REVIEWS} there, or unset BME_CONTENT_REVIEWS to use it")
     return path
+
+
+@dataclass(frozen=True)
+class CareTeam:
+    """The clinic's contact details for the care team's card (:mod:`bot.care_team`); ``None``:
+    not set."""
+
+    name: Optional[str] = None
+    phone: Optional[str] = None
+    hours: Optional[str] = None
+    portal: Optional[str] = None
+
+
+#: The settings of the care team's card, by field of :class:`CareTeam`.
+CARE_TEAM_SETTINGS = {"name": "BME_CARE_TEAM_NAME", "phone": "BME_CARE_TEAM_PHONE",
+                      "hours": "BME_CARE_TEAM_HOURS", "portal": "BME_CARE_TEAM_PORTAL"}
+CARE_TEAM_MAX_CHARS = 80
+_PHONE = re.compile(r"\+?[0-9 ().-]+")
+
+
+def care_team(env: Mapping[str, str] = os.environ) -> CareTeam:
+    """``BME_CARE_TEAM_NAME``, ``BME_CARE_TEAM_PHONE``, ``BME_CARE_TEAM_HOURS`` and
+    ``BME_CARE_TEAM_PORTAL``: the care team's contact details (all ``None`` when none is set)."""
+    found = {field: " ".join(env.get(name, "").split()) or None
+             for field, name in CARE_TEAM_SETTINGS.items()}
+    for field, value in found.items():
+        if value is not None and len(value) > CARE_TEAM_MAX_CHARS:
+            raise SettingsError(f"{CARE_TEAM_SETTINGS[field]} must be at most "
+                                f"{CARE_TEAM_MAX_CHARS} characters, not {len(value)}")
+    phone, portal = found["phone"], found["portal"]
+    if phone is not None and not (_PHONE.fullmatch(phone)
+                                  and 3 <= sum(c.isdigit() for c in phone) <= 15):
+        raise SettingsError("BME_CARE_TEAM_PHONE must be a phone number: digits, spaces and "
+                            f"+ ( ) - . only, 3 to 15 digits, like +44 20 7946 0000; not {phone!r}")
+    if portal is not None and (urlparse(portal).scheme != "https"
+                               or not urlparse(portal).hostname or " " in portal):
+        raise SettingsError("BME_CARE_TEAM_PORTAL must be an https:// link, like "
+                            f"https://portal.clinic.example; not {portal!r}")
+    others = [CARE_TEAM_SETTINGS[f] for f, value in found.items() if value and f != "name"]
+    if others and found["name"] is None:
+        raise SettingsError(f"{', '.join(others)} set without BME_CARE_TEAM_NAME: set the care "
+                            "team's name too, like 'Knee clinic, St Mary's Hospital'")
+    if found["name"] is not None and phone is None and portal is None:
+        raise SettingsError("BME_CARE_TEAM_NAME is set without BME_CARE_TEAM_PHONE or "
+                            "BME_CARE_TEAM_PORTAL: set at least one, so patients can reach the team")
+    return CareTeam(**found)
 
 
 def _url(env: Mapping[str, str], name: str, schemes: tuple) -> Optional[Any]:

@@ -10,10 +10,13 @@ from rasa_sdk.events import ActionExecuted, SessionStarted, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.actions import ActionAnswer, ActionSessionStart
+from bot.care_team import contact_card
+from bot.deploy.settings import care_team
 from bot.knowledge import load_knowledge
 from bot.replies import KIND_KEY, disclaimer, load_replies
 
 KB = load_knowledge()
+CARD = f"\n\n{contact_card(care_team())}"  # the care team's card, after replies naming a doctor
 
 
 def tracker(intent: str, slots: Optional[Dict[str, Any]] = None,
@@ -45,7 +48,7 @@ async def test_answer_per_topic_and_context(intent: str, slots: Dict[str, Any], 
     messages, events = await run(ActionAnswer(), tracker(intent, slots))
     answer = KB.unit(answer_id)
     assert len(messages) == 1
-    assert messages[0]["text"] == answer.full_text
+    assert messages[0]["text"] == answer.full_text + (CARD if answer.refers_to_clinician else "")
     assert [b["payload"] for b in messages[0]["buttons"]] == [
         *(f"/ask_{t}" for t in KB.topics[answer.topic].next), "/feedback_helpful", "/feedback_not_helpful"]
     about = messages[0][KIND_KEY]
@@ -59,7 +62,7 @@ async def test_the_question_asked_is_answered_and_recorded_for_audit() -> None:
     text = "could bone cancer be the reason for it? and how long does it last?"
     messages, events = await run(ActionAnswer(), tracker("ask_causes", text=text))
     tumor, duration = KB.unit("cause/bone_tumor"), KB.unit("duration/general")
-    assert messages[0]["text"] == f"{tumor.full_text}\n\n{duration.full_text}"
+    assert messages[0]["text"] == f"{tumor.full_text}\n\n{duration.full_text}{CARD}"  # tumor: a doctor
     assert events == [SlotSet("answer_id", "cause/bone_tumor+duration/general"),
                       SlotSet("facts", list(dict.fromkeys(tumor.facts + duration.facts))),
                       SlotSet("last_ask", "duration"), SlotSet("last_context", "general"),
@@ -70,7 +73,7 @@ async def test_a_follow_up_is_read_against_the_last_answer_in_the_slots() -> Non
     slots = {"answer_id": "treatment/general", "last_ask": "treatment", "last_context": "general",
              "cause": "osteoarthritis"}
     messages, events = await run(ActionAnswer(), tracker("inform", slots, text="and for arthritis?"))
-    assert messages[0]["text"] == KB.answer("treatment", "osteoarthritis").full_text
+    assert messages[0]["text"] == KB.answer("treatment", "osteoarthritis").full_text + CARD
     assert events[0] == SlotSet("answer_id", "treatment/osteoarthritis")
 
 

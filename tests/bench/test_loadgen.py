@@ -8,6 +8,8 @@ import math
 import pytest
 
 from bench.loadgen import LoadResult, Turn, default_script, percentile, reply_problem, run_load
+from bot.care_team import with_care_team
+from bot.deploy.settings import care_team
 from bot.replies import disclaimer, reply_for
 
 SENDER = "load-test-0-0"
@@ -94,7 +96,8 @@ def test_default_script_mixes_checked_buttons_and_free_text() -> None:
     buttons = [t for t in script if t.message.startswith("/")]
     assert buttons and all(t.expect for t in buttons)
     assert any(t.expect is None and not t.message.startswith("/") for t in script)
-    assert Turn("/ask_serious", reply_for("ask_serious").text) in script
+    serious = reply_for("ask_serious")  # names a doctor: the care team's card follows
+    assert Turn("/ask_serious", with_care_team(serious, "ask_serious", care_team()).text) in script
 
 
 def test_unreachable_server_counts_errors_and_stops_in_time() -> None:

@@ -30,7 +30,9 @@ from platform_clients import (
     unique)
 from platform_stub import PlatformStub
 
+from bot.care_team import contact_card, with_care_team
 from bot.channels.text import NUMBERED_PROMPT, shorten
+from bot.deploy.settings import CARE_TEAM_SETTINGS, CareTeam
 from bot.feedback import with_feedback
 from bot.privacy import pseudonym
 from bot.replies import disclaimer, load_replies, reply_for
@@ -39,11 +41,24 @@ from bot.deploy.serve import ROOT, RUN_DIR, Servers
 
 pytestmark = pytest.mark.slow
 
+# The clinic's contact card the server runs with (BME_CARE_TEAM_*): it follows replies that send
+# the patient to their own doctor, and the reply to "talk to a person".
+CARE_TEAM = CareTeam("Knee clinic", "0161 496 0000", "Monday to Friday, 9 am to 5 pm",
+                     "https://portal.example/knee")
+
+
+def as_sent(intent: str) -> Any:
+    """The reply to ``intent`` as the answer action sends it: with the card, and feedback buttons."""
+    return with_feedback(with_care_team(reply_for(intent), intent, CARE_TEAM))
+
+
 GREETING = reply_for("greet")
 SECOND = GREETING.buttons[1]  # the option a test picks from the greeting's options
-SECOND_ANSWER = with_feedback(reply_for(SECOND.payload.lstrip("/")))  # an answer: rate it too
+SECOND_ANSWER = as_sent(SECOND.payload.lstrip("/"))  # an answer naming a doctor: rate it too
 RED_FLAG = "I can't move my legs"
 URGENT = urgent_message("emergency")
+TALK_TO_PERSON = "can I speak to a real person"  # a training example of talk_to_person
+CARE_REPLY = as_sent("talk_to_person")
 
 
 # The servers ------------------------------------------------------------------------------------
@@ -62,7 +77,8 @@ def bot(trained_model: Path, stub: PlatformStub, tmp_path_factory: pytest.TempPa
     env = {**SECRETS, **staff_env, "BME_SQLITE_PATH": str(run_dir / "conversations.db"),
            "TELEGRAM_API_URL": stub.url("telegram"), "SLACK_API_URL": stub.url("slack"),
            "FACEBOOK_API_URL": f"{stub.url('facebook')}/v18.0",
-           "TWILIO_API_URL": stub.url("twilio")}
+           "TWILIO_API_URL": stub.url("twilio"),
+           **{name: str(getattr(CARE_TEAM, field)) for field, name in CARE_TEAM_SETTINGS.items()}}
     with pytest.MonkeyPatch.context() as patch:
         patch.delenv("BME_DATABASE_URL", raising=False)
         for name, value in env.items():
@@ -258,7 +274,7 @@ def test_whatsapp_answers_from_the_whatsapp_number_and_maps_digits(
     assert second.form["Body"] == f"{GREETING.text}\n\n{_numbered(GREETING)}"
     assert twilio_say(bot, sender, "1", channel="whatsapp") == 200
     third = twilio_shown(stub, sender, 3)[2]
-    first_option = with_feedback(reply_for(GREETING.buttons[0].payload.lstrip("/")))
+    first_option = as_sent(GREETING.buttons[0].payload.lstrip("/"))
     assert third.form["Body"] == f"{first_option.text}\n\n{_numbered(first_option)}"
 
 
@@ -317,6 +333,33 @@ def test_disclaimer_and_urgent_message_reach_every_channel(
     stored_as = (pseudonym(SECRETS["TWILIO_AUTH_TOKEN"], sender, channel)
                  if channel in ("twilio", "whatsapp") else sender)  # phone numbers: hashed
     assert _stored_events(bot, stored_as) > 0  # the check above is not vacuous: this one is stored
+
+
+# The care team's card: after "talk to a person", never after the urgent message -----------------
+
+@pytest.mark.parametrize("channel", ["twilio", "telegram"])
+def test_the_care_team_card_follows_talk_to_a_person_and_never_the_urgent_message(
+        bot: Any, stub: PlatformStub, channel: str) -> None:
+    sender, shown = _say_and_read(bot, stub, channel, TALK_TO_PERSON)
+    card = contact_card(CARE_TEAM)
+    assert CARE_REPLY.text.endswith(f"\n\n{card}") and CARE_TEAM.phone in card
+    assert " ".join(shown).split() == f"{disclaimer()} {CARE_REPLY.text}".split()
+    assert shown[-1].endswith(card)  # the card is the end of what the patient reads
+    if channel == "telegram":
+        assert shown[-1] == CARE_REPLY.text  # the line and the card, one message, no keyboard
+        assert telegram_shown(stub, int(sender))[-1].json["reply_markup"] == {"remove_keyboard": True}
+    # the same patient then writes a warning sign: the urgent message alone, no card
+    if channel == "telegram":
+        before = len(telegram_shown(stub, int(sender)))
+        assert telegram_say(bot, int(sender), RED_FLAG) == 200
+        after = [c.json["text"] for c in telegram_shown(stub, int(sender), before + 1)[before:]]
+        assert after == [URGENT]
+    else:
+        before = len(twilio_shown(stub, sender))
+        assert twilio_say(bot, sender, RED_FLAG) == 200
+        after = [c.form["Body"] for c in twilio_shown(stub, sender, before + 1)[before:]]
+        assert " ".join(after).split() == URGENT.split()
+    assert not any(CARE_TEAM.phone in text or "care team" in text.lower() for text in after)
 
 
 # Feedback, from each kind of channel to the staff dashboard -------------------------------------

@@ -52,3 +52,10 @@ def test_a_bad_log_format_stops_the_start_naming_the_setting(monkeypatch: pytest
     monkeypatch.setenv("BME_LOG_FORMAT", "xml")
     with pytest.raises(SystemExit, match="BME_LOG_FORMAT"):
         actions_server.main(["--port", "0"])
+
+
+def test_a_bad_care_team_setting_stops_the_start_naming_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("BME_CARE_TEAM_PHONE", "0161 496 0000")  # without BME_CARE_TEAM_NAME
+    monkeypatch.delenv("BME_CARE_TEAM_NAME", raising=False)
+    with pytest.raises(SystemExit, match="BME_CARE_TEAM_NAME"):
+        actions_server.main(["--port", "0"])

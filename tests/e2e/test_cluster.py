@@ -14,12 +14,20 @@ from typing import Iterator, List
 import psycopg2
 import pytest
 
+from bot.care_team import with_care_team
 from bot.deploy.chat import send
 from bot.deploy.cluster import Cluster, nginx_config
-from bot.knowledge import load_knowledge
+from bot.deploy.settings import care_team
+from bot.knowledge import Answer, load_knowledge
 from bot.deploy.serve import free_port
+from bot.replies import Reply
 
 KB = load_knowledge()
+
+
+def shown(answer: Answer) -> str:
+    """An article answer as sent: the care team's card follows one that names a doctor."""
+    return with_care_team(Reply(answer.full_text, answer_id=answer.answer_id), None, care_team()).text
 TOPICS = ["what_is", "how_found", "serious", "causes", "osteoarthritis", "injury", "symptoms",
           "treatment", "duration", "sources"]
 
@@ -65,13 +73,13 @@ def test_concurrent_messages_of_one_conversation_through_both_instances_never_in
         replies = list(pool.map(lambda job: send(job[0], sender, job[1]), jobs))
     # Each reply is the answer to its own message ...
     for (_, payload), reply in zip(jobs, replies):
-        assert [m["text"] for m in reply] == [KB.answer(payload[5:]).full_text]
+        assert [m["text"] for m in reply] == [shown(KB.answer(payload[5:]))]
     # ... and the stored conversation is strictly "question, its answer", turn after turn.
     stored = turns(cluster.database, sender)[3:]  # disclaimer and greeting turn first
     assert len(stored) == 2 * len(TOPICS)
     for question, answer in zip(stored[::2], stored[1::2]):
         assert question.startswith("user:/ask_")
-        assert answer == f"bot:{KB.answer(question[len('user:/ask_'):]).full_text}"
+        assert answer == f"bot:{shown(KB.answer(question[len('user:/ask_'):]))}"
 
 
 @pytest.mark.slow
@@ -84,4 +92,4 @@ def test_conversation_goes_on_when_one_instance_is_killed(cluster: Cluster) -> N
     rasa.wait()
     for _ in range(4):  # round robin would hit the dead instance every other time
         texts = [m["text"] for m in send(cluster.url, sender, "is it serious?")]
-        assert texts == [KB.answer("serious", "osteoarthritis").full_text]
+        assert texts == [shown(KB.answer("serious", "osteoarthritis"))]

@@ -13,15 +13,17 @@ from pathlib import Path
 import pytest
 from postgres_server import PrivatePostgres
 
+from bot.care_team import with_care_team
 from bot.deploy.chat import send
+from bot.deploy.settings import care_team
 from bot.knowledge import load_knowledge
-from bot.replies import load_replies
+from bot.replies import load_replies, topic_answer
 from bot.deploy.serve import ROOT, Servers, _answers, free_port
 
 pytestmark = pytest.mark.slow
 KB = load_knowledge()
 UNAVAILABLE = load_replies().get("action_unavailable")[0]
-OA_SERIOUS = KB.answer("serious", "osteoarthritis").full_text
+OA_SERIOUS = with_care_team(topic_answer("serious", "osteoarthritis"), None, care_team()).text  # names a doctor
 
 
 def texts(url: str, sender: str, message: str) -> list:

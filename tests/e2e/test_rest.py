@@ -9,13 +9,20 @@ import uuid
 
 import pytest
 
+from bot.care_team import with_care_team
 from bot.deploy.chat import send
-from bot.knowledge import load_knowledge
-from bot.replies import disclaimer
+from bot.deploy.settings import care_team
+from bot.knowledge import Answer, load_knowledge
+from bot.replies import Reply, disclaimer
 from bot.safety import urgent_message
 
 pytestmark = pytest.mark.slow
 KB = load_knowledge()
+
+
+def shown(answer: Answer) -> str:
+    """An article answer as sent: the care team's card follows one that names a doctor."""
+    return with_care_team(Reply(answer.full_text, answer_id=answer.answer_id), None, care_team()).text
 
 
 def new_sender() -> str:
@@ -32,7 +39,7 @@ def test_first_message_gets_the_disclaimer_then_the_answer(assistant, post_rest)
     status, messages = post_rest(assistant.url, json.dumps(
         {"sender": new_sender(), "message": "what is bone marrow edema?"}).encode())
     assert status == 200
-    assert [m["text"] for m in messages] == [disclaimer(), KB.answer("what_is").full_text]
+    assert [m["text"] for m in messages] == [disclaimer(), shown(KB.answer("what_is"))]
     assert [b["payload"] for b in messages[1]["buttons"]] == [
         *(f"/ask_{t}" for t in KB.topics["what_is"].next), "/feedback_helpful", "/feedback_not_helpful"]
 
@@ -41,7 +48,7 @@ def test_button_payload_answers_that_topic(assistant) -> None:
     sender = new_sender()
     send(assistant.url, sender, "hello")
     messages = send(assistant.url, sender, "/ask_treatment")
-    assert [m["text"] for m in messages] == [KB.answer("treatment").full_text]
+    assert [m["text"] for m in messages] == [shown(KB.answer("treatment"))]
 
 
 @pytest.mark.parametrize("text, kind", [
@@ -60,7 +67,7 @@ def test_context_carries_across_turns(assistant) -> None:
     sender = new_sender()
     send(assistant.url, sender, "I tore my ACL skiing")
     messages = send(assistant.url, sender, "how long does it last?")
-    assert [m["text"] for m in messages] == [KB.answer("duration", "injury").full_text]
+    assert [m["text"] for m in messages] == [shown(KB.answer("duration", "injury"))]
 
 
 def test_gibberish_gets_did_you_mean_buttons(assistant) -> None:

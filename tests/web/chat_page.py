@@ -6,8 +6,10 @@ from typing import Any, Dict, List, Optional
 
 from playwright.sync_api import Page, expect
 
-from bot.knowledge import load_knowledge
-from bot.replies import disclaimer
+from bot.care_team import with_care_team
+from bot.deploy.settings import care_team
+from bot.knowledge import Answer, load_knowledge
+from bot.replies import Reply, disclaimer
 
 KB = load_knowledge()
 # The four core questions: topic -> how a patient might type it.
@@ -30,7 +32,13 @@ def squash(text: str) -> str:
 
 def answer(topic: str) -> str:
     """The article answer the assistant gives for ``topic`` in a conversation without context."""
-    return KB.answer(topic).full_text
+    return shown(KB.answer(topic))
+
+
+def shown(answer: Answer) -> str:
+    """An article answer as the assistant sends it: after one that names a doctor, the care
+    team's card of the settings the servers run with (bot/care_team.py)."""
+    return with_care_team(Reply(answer.full_text, answer_id=answer.answer_id), None, care_team()).text
 
 
 def open_widget(page: Page, url: str) -> None:
