@@ -7,10 +7,12 @@ ordered your scan." The wording is replies.yml's ``care_team:``; which replies s
 a clinician is marked in the content files (``refers_to_clinician: true``), not guessed from the
 text. An urgent-care message never gets the card: nothing may stand beside it.
 
-The card goes in the same message as the reply, after a blank line, before its buttons: a second
-message would take the answer's buttons away on Telegram (a message without buttons removes the
-reply keyboard) and on Messenger (quick replies go when another message comes), and with them
-the feedback buttons.
+The card is the last line of the reply's own message, before its buttons: a second message would
+take the answer's buttons away on Telegram (a message without buttons removes the reply keyboard)
+and on Messenger (quick replies go when another message comes), and with them the feedback
+buttons. A line, not a paragraph: the web widget and kiosk (Rasa's socket.io output) show each
+paragraph as a bubble of its own, and the review note and "Was this answer helpful?" would then
+sit under the card instead of the answer.
 """
 
 from __future__ import annotations
@@ -50,8 +52,8 @@ def gets_card(reply: Reply, intent: Optional[str]) -> bool:
 
 
 def with_care_team(reply: Reply, intent: Optional[str], team: CareTeam) -> Reply:
-    """``reply`` with the card after its text (a paragraph of its own) when :func:`gets_card`;
-    everything else (buttons, ids, kind) unchanged."""
+    """``reply`` with the card on a line after its text when :func:`gets_card`; everything else
+    (buttons, ids, kind) unchanged."""
     if not gets_card(reply, intent):
         return reply
-    return replace(reply, text=f"{reply.text}\n\n{contact_card(team)}")
+    return replace(reply, text=f"{reply.text}\n{contact_card(team)}")

@@ -16,7 +16,7 @@ from bot.knowledge import load_knowledge
 from bot.replies import KIND_KEY, disclaimer, load_replies
 
 KB = load_knowledge()
-CARD = f"\n\n{contact_card(care_team())}"  # the care team's card, after replies naming a doctor
+CARD = f"\n{contact_card(care_team())}"  # the care team's card, after replies naming a doctor
 
 
 def tracker(intent: str, slots: Optional[Dict[str, Any]] = None,

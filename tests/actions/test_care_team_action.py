@@ -45,7 +45,7 @@ async def answer(trk: Tracker) -> List[Dict[str, Any]]:
 async def test_talk_to_a_person_gets_the_line_and_the_card_of_the_settings() -> None:
     messages = await answer(tracker("talk_to_person", "can I talk to a real person?"))
     assert len(messages) == 1
-    assert messages[0]["text"] == f"{load_replies().get('talk_to_person')[0]}\n\n{CARD}"
+    assert messages[0]["text"] == f"{load_replies().get('talk_to_person')[0]}\n{CARD}"
     assert messages[0]["buttons"] == []
     assert messages[0][KIND_KEY] == {"kind": "care_team", "answer_id": None}
 
@@ -53,7 +53,7 @@ async def test_talk_to_a_person_gets_the_line_and_the_card_of_the_settings() -> 
 async def test_an_answer_that_names_a_doctor_ends_with_the_card_and_keeps_its_feedback() -> None:
     messages = await answer(tracker("ask_serious", "is it serious?"))
     assert len(messages) == 1
-    assert messages[0]["text"] == f"{KB.answer('serious').full_text}\n\n{CARD}"
+    assert messages[0]["text"] == f"{KB.answer('serious').full_text}\n{CARD}"
     assert [b["payload"] for b in messages[0]["buttons"]][-2:] == [
         "/feedback_helpful", "/feedback_not_helpful"]
     assert messages[0][KIND_KEY]["kind"] == "answer" and messages[0][KIND_KEY]["review"]
@@ -69,14 +69,14 @@ async def test_without_settings_the_card_says_to_call_the_clinic(monkeypatch: py
                  "BME_CARE_TEAM_PORTAL"):
         monkeypatch.delenv(name)
     messages = await answer(tracker("goodbye", "bye"))
-    assert messages[0]["text"] == (f"{load_replies().get('goodbye')[0]}\n\n"
+    assert messages[0]["text"] == (f"{load_replies().get('goodbye')[0]}\n"
                                    "Please call the clinic that ordered your scan.")
 
 
 async def test_the_worried_feedback_thanks_get_the_card_and_are_stored_as_before() -> None:
     slots = {"answer_id": "serious/general"}
     messages = await answer(tracker("feedback_worried", "/feedback_worried", slots=slots))
-    assert messages[0]["text"] == f"{load_replies().get('feedback_worried')[0]}\n\n{CARD}"
+    assert messages[0]["text"] == f"{load_replies().get('feedback_worried')[0]}\n{CARD}"
     assert messages[0][KIND_KEY]["feedback"] == {"rating": "worried", "answer_id": "serious/general"}
     thanks = await answer(tracker("feedback_helpful", "/feedback_helpful", slots=slots))
     assert thanks[0]["text"] == load_replies().get("feedback_helpful")[0]

@@ -12,7 +12,7 @@ import yaml
 from bot.care_team import contact_card, gets_card, refers_to_clinician, with_care_team
 from bot.deploy.settings import CareTeam, SettingsError, care_team
 from bot.feedback import feedback_reply, with_feedback
-from bot.knowledge import ContentError, load_knowledge, parse_units
+from bot.knowledge import KNOWLEDGE_FILE, ContentError, load_knowledge, parse_units
 from bot.readability import MAX_GRADE, reading_grade
 from bot.replies import (REPLIES_FILE, Reply, load_replies, reply_for, reply_kind, topic_answer,
                          urgent_reply)
@@ -26,6 +26,8 @@ NO_SETTINGS = "Please call the clinic that ordered your scan."
 # "doctors" speak of doctors in general: "Doctors still use this name a lot").
 CLINICIAN = re.compile(r"\b(doctor|nurse|clinician)\b", re.IGNORECASE)
 URGENT_KINDS = sorted(load_red_flags().messages)
+# Answers that name a doctor but send no one to them (knowledge.yml sets `refers_to_clinician: false`)
+NOT_A_REFERRAL = {"sources/overview": ("sources", "general")}  # "You or your doctor can look them up."
 
 
 # The card ----------------------------------------------------------------------------------------
@@ -100,9 +102,17 @@ def test_bad_settings_are_refused_naming_the_setting(env: Dict[str, str], messag
 
 def test_an_answer_is_flagged_exactly_when_it_sends_the_patient_to_a_clinician() -> None:
     answers = load_knowledge().all_answers()
-    wrong = [a.answer_id for a in answers if a.refers_to_clinician != bool(CLINICIAN.search(a.text))]
-    assert wrong == []
-    assert any(a.refers_to_clinician for a in answers) and not all(a.refers_to_clinician for a in answers)
+    expected = {a.answer_id for a in answers if CLINICIAN.search(a.text)} - set(NOT_A_REFERRAL)
+    assert {a.answer_id for a in answers if a.refers_to_clinician} == expected
+    assert len(expected) > 20 and "what_is/overview" not in expected  # "Doctors still use this name"
+
+
+def test_an_answer_that_names_a_doctor_without_a_referral_says_so_in_the_content() -> None:
+    raw = yaml.safe_load(KNOWLEDGE_FILE.read_text(encoding="utf-8"))
+    for answer_id, (topic, context) in NOT_A_REFERRAL.items():
+        body = raw["topics"][topic]["answers"][context]
+        assert body.get("id", f"{topic}/{context}") == answer_id
+        assert CLINICIAN.search(body["text"]) and body["refers_to_clinician"] is False
 
 
 def test_a_conversation_reply_is_flagged_exactly_when_it_sends_the_patient_to_a_clinician() -> None:
@@ -139,7 +149,7 @@ def test_which_replies_get_the_card(intent: str, text: str, card: bool) -> None:
     reply = reply_for(intent, text=text)
     assert gets_card(reply, intent) is card
     shown = with_care_team(reply, intent, FULL)
-    assert shown.text == (f"{reply.text}\n\n{contact_card(FULL)}" if card else reply.text)
+    assert shown.text == (f"{reply.text}\n{contact_card(FULL)}" if card else reply.text)
     assert (shown.buttons, shown.answer_id, shown.facts, reply_kind(shown)) == (
         reply.buttons, reply.answer_id, reply.facts, reply_kind(reply))
 
@@ -157,7 +167,7 @@ def test_feedback_thanks_get_it_when_they_name_a_doctor(rating: str, card: bool)
 def test_talk_to_person_gets_the_card_even_when_answered_from_the_article() -> None:
     reply = topic_answer("duration")  # names no doctor
     assert not refers_to_clinician(reply)
-    assert with_care_team(reply, "talk_to_person", CareTeam()).text.endswith(f"\n\n{NO_SETTINGS}")
+    assert with_care_team(reply, "talk_to_person", CareTeam()).text.endswith(f"\n{NO_SETTINGS}")
 
 
 @pytest.mark.parametrize("state", [None, State("general", "general", "serious", ("serious/general",))],
@@ -171,7 +181,7 @@ def test_asking_for_a_person_is_not_read_as_a_question_about_a_decision(state: O
 def test_a_question_about_the_condition_is_still_answered_and_gets_the_card() -> None:
     text = "what is bone marrow edema? and can I talk to a nurse?"
     reply = with_care_team(reply_for("talk_to_person", text=text), "talk_to_person", CareTeam())
-    assert reply.answer_ids[0] == "what_is/overview" and reply.text.endswith(f"\n\n{NO_SETTINGS}")
+    assert reply.answer_ids[0] == "what_is/overview" and reply.text.endswith(f"\n{NO_SETTINGS}")
 
 
 def test_the_reply_to_talk_to_person_is_the_care_team_kind() -> None:
