@@ -29,7 +29,7 @@ def qr_svg(url: str) -> str:
     """A QR code of ``url`` as an SVG element, with a text alternative."""
     out = io.BytesIO()
     segno.make(url, error="m").save(out, kind="svg", scale=5, border=4, xmldecl=False,
-                                    svgns=True, svgclass="qr", lineclass=None, nl=False,
+                                    svgns=True, svgclass="qr", lineclass=None, nl=False, omitsize=True,
                                     dark="#000000", light="#ffffff")
     return out.getvalue().decode("utf-8").replace(
         "<svg ", '<svg role="img" aria-label="QR code that opens this summary on a phone" ', 1)
