@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from string import Template
 from types import MappingProxyType
-from typing import Awaitable, Callable, Dict, Mapping, Optional
+from typing import Awaitable, Callable, Dict, Mapping, Optional, Sequence, Tuple
 from urllib.parse import urlsplit
 
 from aiohttp import web
@@ -108,14 +108,29 @@ def _render(name: str, values: Mapping[str, str], rasa_url: str,
     return response
 
 
-def main_questions_html() -> str:
-    """The kiosk's big buttons: the topics the greeting offers, labelled as in knowledge.yml."""
+def _question_buttons_html(topics: Sequence[str]) -> str:
+    """A big kiosk button per topic: labelled as in knowledge.yml, asking ``/ask_<topic>``."""
     kb = load_knowledge()
-    _, topics = load_replies().get(MAIN_QUESTIONS_REPLY)
     buttons = [topic_button(kb, topic) for topic in topics]
     return "\n".join(
         f'<button type="button" class="kiosk-question" data-payload="{html.escape(b.payload)}">'
         f"{html.escape(b.title)}</button>" for b in buttons)
+
+
+def main_question_topics() -> Tuple[str, ...]:
+    """The topics the greeting offers: the kiosk's main questions, always on screen."""
+    return load_replies().get(MAIN_QUESTIONS_REPLY)[1]
+
+
+def main_questions_html() -> str:
+    """The kiosk's big buttons: the topics the greeting offers, labelled as in knowledge.yml."""
+    return _question_buttons_html(main_question_topics())
+
+
+def more_questions_html() -> str:
+    """The kiosk's "More questions" grid: every other topic of knowledge.yml, in its order."""
+    main = set(main_question_topics())
+    return _question_buttons_html([t for t in load_knowledge().topics if t not in main])
 
 
 def _seconds(request: web.Request, name: str, default: int) -> str:
@@ -139,7 +154,8 @@ async def kiosk_page(request: web.Request) -> web.Response:
         "disclaimer": disclaimer(),
         "idle_s": _seconds(request, "idle", config.kiosk_idle_s),
         "warning_s": _seconds(request, "warning", config.kiosk_warning_s),
-    }, rasa_url, {"main_questions": main_questions_html()})
+    }, rasa_url, {"main_questions": main_questions_html(),
+                  "more_questions": more_questions_html()})
 
 
 async def vendor_file(request: web.Request) -> web.FileResponse:

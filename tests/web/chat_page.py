@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any, Dict, List, Optional
 
 from playwright.sync_api import Page, expect
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from bot.care_team import with_care_team
 from bot.deploy.settings import care_team
@@ -39,6 +41,34 @@ def shown(answer: Answer) -> str:
     """An article answer as the assistant sends it: after one that names a doctor, the care
     team's card of the settings the servers run with (bot/care_team.py)."""
     return with_care_team(Reply(answer.full_text, answer_id=answer.answer_id), None, care_team()).text
+
+
+def as_shown(text: str) -> str:
+    """Bot text as the page shows it: a numbered list's "1. " markers are drawn, not text."""
+    return re.sub(r"(?m)^\d+\. ", "", text)
+
+
+# The texts of the bot messages after the newest user message, joined by spaces.
+_REPLY_SINCE_QUESTION = """() => {
+  const all = [...document.querySelectorAll('.bme-log .bme-message')], parts = [];
+  for (let i = all.length - 1; i >= 0 && all[i].classList.contains('bme-message--bot'); i--) {
+    parts.unshift(all[i].querySelector('.bme-text').textContent);
+  }
+  return parts.join(' ');
+}"""
+
+
+def expect_reply(page: Page, text: str, timeout_ms: int = 5000) -> None:
+    """The bot messages since the newest user message are ``text`` (markdown as shown, whitespace
+    squashed). Rasa's socket.io channel sends each paragraph as a message of its own, so an
+    answer with a list of references comes as several bubbles."""
+    expected = squash(as_shown(text))
+    try:
+        page.wait_for_function(
+            f"expected => ({_REPLY_SINCE_QUESTION})().split(/\\s+/).filter(Boolean).join(' ')"
+            " === expected", arg=expected, timeout=timeout_ms)
+    except PlaywrightTimeout:
+        assert squash(page.evaluate(_REPLY_SINCE_QUESTION)) == expected
 
 
 def open_widget(page: Page, url: str) -> None:
@@ -82,6 +112,16 @@ def run_axe(page: Page, axe_source: str, tags: Optional[List[str]] = WCAG_21_AA
         "tags => axe.run(document, tags ? {runOnly: {type: 'tag', values: tags}} : {}).then(r => ({"
         "  version: r.testEngine.version, passes: r.passes.length,"
         "  violations: r.violations.map(v => ({id: v.id, impact: v.impact, help: v.help,"
-        "    nodes: v.nodes.map(n => n.target.join(' '))}))}))", WCAG_21_AA)
+        "    nodes: v.nodes.map(n => n.target.join(' '))}))}))", tags)
     assert result["passes"] >= 10, f"axe {result['version']} checked almost nothing: {result}"
     return result["violations"]
+
+
+def axe_violations(page: Page, axe_source: str) -> Dict[str, List[Dict[str, Any]]]:
+    """axe-core's violations of both rule sets, by name: its default rules (best practices such
+    as "all content is in landmarks" included) and the WCAG 2.1 A/AA rules."""
+    return {"default rules": run_axe(page, axe_source, tags=None),
+            "WCAG 2.1 AA": run_axe(page, axe_source)}
+
+
+NO_AXE_VIOLATIONS: Dict[str, List[Dict[str, Any]]] = {"default rules": [], "WCAG 2.1 AA": []}

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import html
 import json
+import re
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Mapping, NamedTuple
 
 import pytest
@@ -14,7 +16,8 @@ from aiohttp.test_utils import TestClient, TestServer
 from bot.knowledge import load_knowledge
 from bot.replies import disclaimer
 from bot.deploy.serve import Servers
-from bot.web.app import VENDOR_FILES, WebConfig, create_app
+from bot.web import app as web_app
+from bot.web.app import VENDOR_FILES, WebConfig, create_app, main_question_topics
 
 pytestmark = pytest.mark.slow
 
@@ -69,6 +72,31 @@ async def test_kiosk_page_has_the_disclaimer_main_questions_and_default_timeouts
         assert (f'data-payload="/ask_{topic}">{html.escape(kb.topics[topic].title)}</button>'
                 in page)
     assert 'data-idle-seconds="120"' in page and 'data-warning-seconds="20"' in page
+
+
+async def test_kiosk_offers_every_topic_once_the_others_under_more_questions() -> None:
+    page = (await fetch("/kiosk")).text
+    kb = load_knowledge()
+    payloads = re.findall(r'data-payload="/ask_(\w+)"', page)
+    assert sorted(payloads) == sorted(kb.topics)  # every topic, each once
+    grid = page[page.index('<div id="kiosk-more"'):page.index('<nav class="kiosk-questions"')]
+    others = [topic for topic in kb.topics if topic not in main_question_topics()]
+    assert re.findall(r'data-payload="/ask_(\w+)"', grid) == others  # in knowledge.yml's order
+    for topic in others:
+        assert f'data-payload="/ask_{topic}">{html.escape(kb.topics[topic].title)}</button>' in grid
+    assert 'role="group" aria-label="More questions" hidden>' in grid
+    assert re.search(r'<button type="button" id="kiosk-more-toggle" class="kiosk-more-toggle"\s+'
+                     r'aria-expanded="false" aria-controls="kiosk-more">More questions</button>',
+                     page)
+
+
+def test_question_buttons_escape_the_titles(monkeypatch: pytest.MonkeyPatch) -> None:
+    title = 'Bones & <b>"joints"</b>'
+    monkeypatch.setattr(web_app, "load_knowledge",
+                        lambda: SimpleNamespace(topics={"x": SimpleNamespace(title=title)}))
+    assert web_app._question_buttons_html(["x"]) == (
+        '<button type="button" class="kiosk-question" data-payload="/ask_x">'
+        'Bones &amp; &lt;b&gt;&quot;joints&quot;&lt;/b&gt;</button>')
 
 
 @pytest.mark.parametrize("query, idle, warning", [

@@ -97,6 +97,8 @@
      * @param {string} [options.hiddenBotText] a bot text the page shows by itself elsewhere.
      * @param {function(HTMLElement)} [options.onBotMessage] called with each bot text element.
      * @param {function()} [options.afterQuickReply] called after a quick reply was pressed.
+     * @param {function({title: string, payload: string}): boolean} [options.shownElsewhere]
+     *   whether the page shows this quick reply as a button of its own already (then not drawn).
      */
     constructor(options) {
       this.options = Object.assign(
@@ -184,6 +186,7 @@
       const id = `${Date.now()}-${Math.random().toString(36).slice(2, 8)}`;
       this.state.quickReplies = [];
       this.drawQuickReplies();
+      this.retireFeedback();
       this.add({ from: "user", text: shown || text, id, pending: true });
       this.state.outbox.push({ message: text, id });
       this.save();
@@ -265,6 +268,15 @@
       return node;
     }
 
+    /**
+     * The assistant records a rating against its last answer, so once anything else is sent no
+     * earlier answer's buttons stay: only one "Was this answer helpful?" is ever on screen.
+     */
+    retireFeedback() {
+      this.state.messages.forEach((message) => { if (message.feedback) message.feedback = []; });
+      this.options.log.querySelectorAll(".bme-feedback").forEach((group) => group.remove());
+    }
+
     /** "Was this answer helpful?" with its buttons; once one is pressed, the group goes. */
     feedbackGroup(message) {
       const group = element("div", "bme-feedback");
@@ -294,8 +306,14 @@
       log.scrollTop = node.offsetHeight > log.clientHeight ? top : log.scrollHeight;
     }
 
+    /** The quick replies to draw: all but those the page shows as its own buttons already. */
+    offeredQuickReplies() {
+      const elsewhere = this.options.shownElsewhere || (() => false);
+      return this.state.quickReplies.filter((reply) => !elsewhere(reply));
+    }
+
     drawQuickReplies() {
-      const buttons = this.state.quickReplies.map((reply) => {
+      const buttons = this.offeredQuickReplies().map((reply) => {
         const button = element("button", "bme-reply", reply.title);
         button.type = "button";
         button.addEventListener("click", () => {

@@ -1,6 +1,10 @@
 /**
  * The waiting-room kiosk: big question buttons, optional typing, read aloud, and an idle reset.
  *
+ * Questions by touch: the main questions (the greeting's topics) are always on screen as big
+ * buttons, so quick replies that ask the same are not drawn again; "More questions" shows every
+ * other topic as a grid of big buttons in place of the conversation, until one is pressed.
+ *
  * Idle timeout: after `data-idle-seconds` (page: ?idle=, default 120) without a touch or a key, a
  * warning shows for `data-warning-seconds` (?warning=, default 20) with an "I'm still here"
  * button; then everything is reset: transcript cleared, a new conversation id (so Rasa starts a
@@ -21,6 +25,11 @@
   const dialog = $("kiosk-idle");
   const count = $("kiosk-idle-count");
   const readAloud = $("kiosk-read-aloud");
+  const main = document.querySelector(".kiosk-main");
+  const more = $("kiosk-more");
+  const moreToggle = $("kiosk-more-toggle");
+  const onScreen = new Set(Array.from(document.querySelectorAll(".kiosk-questions .kiosk-question"),
+    (button) => button.dataset.payload));
   const speech = "speechSynthesis" in window ? window.speechSynthesis : null;
 
   let idleTimer = null;
@@ -54,8 +63,31 @@
       lastAnswer = textElement;
       speak(textElement);
     },
-    afterQuickReply: () => log.focus(),
+    afterQuickReply: () => {
+      log.focus();
+      armIdleTimer();  // a quick reply can be the visit's first question too
+    },
+    shownElsewhere: (reply) => onScreen.has(reply.payload),
   });
+
+  /* "More questions": while open, the grid takes the conversation's place and has the focus.
+     Closed, the conversation shows its newest message again (hidden, it lost its scroll). */
+  function setMore(open) {
+    if (open === !more.hidden) return;
+    more.hidden = !open;
+    moreToggle.setAttribute("aria-expanded", String(open));
+    main.classList.toggle("kiosk-main--more", open);
+    if (open) more.querySelector("button").focus();
+    else if (log.lastElementChild) conversation.reveal(log.lastElementChild);
+  }
+
+  /* On short screens the page scrolls under the disclaimer, which stays at the top: a control
+     that gets the focus (the first of "More questions", or by Tab) is scrolled to below it. */
+  const notice = document.querySelector(".kiosk-disclaimer");
+  new ResizeObserver(() => {
+    const sticky = getComputedStyle(notice).position === "sticky";
+    document.documentElement.style.scrollPaddingTop = sticky ? `${notice.offsetHeight + 8}px` : "";
+  }).observe(notice);
 
   /* Idle timeout. The timer runs only while someone has started a conversation. */
   function armIdleTimer() {
@@ -89,6 +121,7 @@
     clearTimeout(idleTimer);
     if (dialog.open) dialog.close();
     setReadAloud(false);
+    setMore(false);
     lastAnswer = null;
     input.value = "";
     conversation.startOver();
@@ -97,12 +130,22 @@
   }
 
   function ask(message, shown) {
+    setMore(false);
     conversation.send(message, shown);
     armIdleTimer();
   }
 
   document.querySelectorAll(".kiosk-question").forEach((button) => {
-    button.addEventListener("click", () => ask(button.dataset.payload, button.textContent.trim()));
+    button.addEventListener("click", () => {
+      ask(button.dataset.payload, button.textContent.trim());
+      if (more.contains(button)) moreToggle.focus();  // the grid has closed under it
+    });
+  });
+  moreToggle.addEventListener("click", () => setMore(more.hidden));
+  more.addEventListener("keydown", (event) => {
+    if (event.key !== "Escape") return;
+    setMore(false);
+    moreToggle.focus();
   });
   $("kiosk-form").addEventListener("submit", (event) => {
     event.preventDefault();
@@ -111,6 +154,7 @@
   });
   $("kiosk-start-over").addEventListener("click", reset);
   $("kiosk-delete").addEventListener("click", () => {
+    setMore(false);
     conversation.deleteChat();
     armIdleTimer();
   });
