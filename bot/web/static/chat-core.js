@@ -79,7 +79,8 @@
   }
 
   function freshState() {
-    return { sessionId: null, started: false, messages: [], quickReplies: [], outbox: [] };
+    return { sessionId: null, started: false, messages: [], quickReplies: [], outbox: [],
+      summary: null };
   }
 
   /** One conversation with the assistant, drawn into elements the page provides. */
@@ -99,11 +100,13 @@
      * @param {function()} [options.afterQuickReply] called after a quick reply was pressed.
      * @param {function({title: string, payload: string}): boolean} [options.shownElsewhere]
      *   whether the page shows this quick reply as a button of its own already (then not drawn).
+     * @param {function(?string)} [options.onSummary] called with the take-home summary's path
+     *   (/summary?v=...&a=...: answer ids only) when it changes, and with null when it is gone.
      */
     constructor(options) {
       this.options = Object.assign(
         { storageKey: "bme-chat", initPayload: "/greet", hiddenBotText: "",
-          onBotMessage: () => {}, afterQuickReply: () => {} }, options);
+          onBotMessage: () => {}, afterQuickReply: () => {}, onSummary: () => {} }, options);
       this.socket = null;
       this.ready = false;
       this.hadConnection = false;
@@ -128,6 +131,7 @@
 
     /** Draw what the conversation holds so far (after a reload) and connect. */
     start() {
+      this.options.onSummary(this.state.summary || null);
       this.options.log.replaceChildren();
       this.state.messages.forEach((message) => this.draw(message));
       this.drawQuickReplies();
@@ -220,6 +224,10 @@
       const replies = (Array.isArray(message.quick_replies) ? message.quick_replies : [])
         .filter((r) => r && r.title && r.payload)
         .map((r) => ({ title: String(r.title), payload: String(r.payload) }));
+      if (typeof about.summary === "string" && about.summary.startsWith("/summary?")) {
+        this.state.summary = about.summary;
+        this.options.onSummary(about.summary);
+      }
       const isAnswer = about.kind === "answer" && Array.isArray(message.quick_replies);
       const feedback = isAnswer ? replies.filter((r) => FEEDBACK_PAYLOADS.includes(r.payload)) : [];
       if (text && text.trim() !== this.options.hiddenBotText.trim()) {

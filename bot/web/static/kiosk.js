@@ -35,6 +35,23 @@
   let idleTimer = null;
   let countdownTimer = null;
   let lastAnswer = null;
+  let summaryPath = null;
+  const summaryDialog = $("kiosk-summary");
+  const summaryFrame = $("kiosk-summary-page");
+
+  /* Take this home: the summary of this visit's answers in a dialog, with its Print button and
+     QR code. Closed and emptied by every reset. */
+  function showSummary() {
+    if (!summaryPath) return;
+    summaryFrame.src = summaryPath;
+    summaryDialog.showModal();
+    $("kiosk-summary-close").focus();
+  }
+
+  function closeSummary() {
+    if (summaryDialog.open) summaryDialog.close();
+    summaryFrame.src = "about:blank";
+  }
 
   /* Read aloud: a toggle; while on, each new answer is spoken. */
   function speak(textElement) {
@@ -68,6 +85,10 @@
       armIdleTimer();  // a quick reply can be the visit's first question too
     },
     shownElsewhere: (reply) => onScreen.has(reply.payload),
+    onSummary: (path) => {
+      summaryPath = path;
+      $("kiosk-take-home").hidden = !path;
+    },
   });
 
   /* "More questions": while open, the grid takes the conversation's place and has the focus.
@@ -120,6 +141,7 @@
     clearInterval(countdownTimer);
     clearTimeout(idleTimer);
     if (dialog.open) dialog.close();
+    closeSummary();
     setReadAloud(false);
     setMore(false);
     lastAnswer = null;
@@ -153,6 +175,11 @@
     input.value = "";
   });
   $("kiosk-start-over").addEventListener("click", reset);
+  $("kiosk-take-home").addEventListener("click", showSummary);
+  $("kiosk-summary-close").addEventListener("click", () => {
+    closeSummary();
+    $("kiosk-take-home").focus();
+  });
   $("kiosk-delete").addEventListener("click", () => {
     setMore(false);
     conversation.deleteChat();
