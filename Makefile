@@ -48,7 +48,7 @@ lint: $(VENV)/.installed
 # The README's screenshots of the widget, the kiosk and the staff dashboard (tests/web saves them
 # elsewhere otherwise).
 screenshots: setup $(CHROMIUM)
-	BME_UPDATE_SCREENSHOTS=1 $(PY) -m pytest tests/web/test_accessibility.py tests/web/test_clinic_pages.py
+	BME_UPDATE_SCREENSHOTS=1 $(PY) -m pytest tests/web/test_accessibility.py tests/web/test_clinic_pages.py tests/web/test_take_home.py
 
 # Several Rasa processes behind nginx; needs BME_DATABASE_URL and BME_REDIS_URL (README: Deployment).
 cluster: setup $(NGINX)

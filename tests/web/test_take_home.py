@@ -8,6 +8,7 @@ import io
 import re
 import sqlite3
 import unicodedata
+from pathlib import Path
 from typing import List
 from urllib.parse import parse_qs, urlsplit
 
@@ -57,7 +58,8 @@ def summary_texts(page: Page) -> List[str]:
     return [squash(t) for t in page.locator("article.entry").all_inner_texts()]
 
 
-def test_kiosk_take_home_print_and_qr(new_page, web_url: str, servers, axe_source: str) -> None:
+def test_kiosk_take_home_print_and_qr(new_page, web_url: str, servers, axe_source: str,
+                                     screenshots: Path) -> None:
     page = new_page()
     ask_three_on_the_kiosk(page, web_url)
     page.get_by_role("button", name="Take this home").click()
@@ -92,6 +94,7 @@ def test_kiosk_take_home_print_and_qr(new_page, web_url: str, servers, axe_sourc
     phone = new_page({"width": 360, "height": 740})
     phone.goto(target)
     assert summary_texts(phone) == texts
+    phone.screenshot(path=str(screenshots / "summary-phone.png"), full_page=True)
 
     # the summary does not need the conversation: empty the tracker store, it still renders
     with contextlib.closing(sqlite3.connect(servers.db_path)) as db:
