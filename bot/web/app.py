@@ -154,6 +154,8 @@ async def kiosk_page(request: web.Request) -> web.Response:
         "disclaimer": disclaimer(),
         "idle_s": _seconds(request, "idle", config.kiosk_idle_s),
         "warning_s": _seconds(request, "warning", config.kiosk_warning_s),
+        # ?print=1: a kiosk with a printer prints the take-home summary at its first touch
+        "print": "1" if request.query.get("print") == "1" else "0",
     }, rasa_url, {"main_questions": main_questions_html(),
                   "more_questions": more_questions_html()})
 

@@ -142,3 +142,17 @@ def test_widget_take_home_link(new_page, web_url: str) -> None:
         "v", "a"}
     page.get_by_role("button", name="Start over").click()
     expect(link).to_be_hidden()
+
+
+def test_a_kiosk_with_a_printer_prints_at_one_touch(new_page, web_url: str) -> None:
+    page = new_page()
+    page.context.add_init_script("window.print = () => { window.top.__printed = location.href; };")
+    open_kiosk(page, f"{web_url}/kiosk?print=1")
+    page.get_by_role("navigation", name="Main questions").get_by_role(
+        "button", name="What is it?").click()
+    expect_last_answer(page, answer("what_is"))
+    page.get_by_role("button", name="Take this home").click()
+    page.wait_for_function("() => Boolean(window.__printed)")
+    printed = page.evaluate("window.__printed")
+    assert "/summary?v=" in printed and parse_qs(urlsplit(printed).query)["a"] == [
+        KB.answer("what_is").answer_id]

@@ -43,6 +43,9 @@
      QR code. Closed and emptied by every reset. */
   function showSummary() {
     if (!summaryPath) return;
+    if (body.dataset.print === "1") {  // a kiosk with a printer (?print=1): print at this touch
+      summaryFrame.addEventListener("load", () => summaryFrame.contentWindow.print(), { once: true });
+    }
     summaryFrame.src = summaryPath;
     summaryDialog.showModal();
     $("kiosk-summary-close").focus();
