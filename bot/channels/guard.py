@@ -117,12 +117,13 @@ def guard(on_new_message: OnNewMessage, max_chars: int = MAX_MESSAGE_CHARS,
             await output.send_text_message(message.sender_id, problem)
             observe_turn(message.input_channel, "refused", time.perf_counter() - started)
             return
-        if is_delete_request(clean_text(message.text)):
+        text = clean_text(message.text)
+        if is_delete_request(text):
             deleted = await _delete(message, erase)
             _observe(message.input_channel, ["deleted"] if deleted else [], started)
             return
         counting = CountingOutput(output)
-        message.text = redact(clean_text(message.text))
+        message.text = redact(text)
         message.output_channel = counting
         failed = False
         try:

@@ -49,9 +49,3 @@ def read_messages(store: Mapping[str, Any], since: float, until: float) -> List[
         if isinstance(data, dict) and data.get("event") in _TYPES:
             events.append(StoredEvent(str(row.sender_id), float(row.timestamp or 0.0), data))
     return events
-
-
-def check_readable(store: Mapping[str, Any]) -> None:
-    """Raise if the store cannot be queried right now (readiness of the web server)."""
-    with shared_engine(store).connect() as connection:
-        connection.execute(sa.text("SELECT 1"))

@@ -17,7 +17,6 @@ from __future__ import annotations
 import html
 from dataclasses import dataclass
 from pathlib import Path
-from string import Template
 from types import MappingProxyType
 from typing import Awaitable, Callable, Dict, Mapping, Optional, Sequence, Tuple
 from urllib.parse import urlsplit
@@ -28,11 +27,11 @@ from bot.knowledge import load_knowledge
 from bot.replies import disclaimer, load_replies, topic_button
 from bot.web.staff import StaffConfig, add_staff_routes
 from bot.web.summary import add_summary_route
+from bot.web.templates import fill, html_response
 from bot.web.health import add_health_routes
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 STATIC_DIR = Path(__file__).resolve().parent / "static"
-PAGES_DIR = Path(__file__).resolve().parent / "pages"
 NODE_MODULES = ROOT / "node_modules"
 # URL name under /vendor/ -> file inside node_modules. Only these files are served from there.
 VENDOR_FILES: Mapping[str, str] = {
@@ -99,13 +98,9 @@ def _render(name: str, values: Mapping[str, str], rasa_url: str,
     Every value of ``values`` is HTML-escaped; ``built_html`` is markup this module built itself
     (escaping what it put in) and goes in as it is.
     """
-    page = Template((PAGES_DIR / name).read_text(encoding="utf-8"))
-    body = page.substitute({**{key: html.escape(value) for key, value in values.items()},
-                            **built_html})
-    response = web.Response(text=body, content_type="text/html", charset="utf-8")
-    response.headers["Content-Security-Policy"] = _content_security_policy(rasa_url)
-    response.headers["Cache-Control"] = "no-store"
-    return response
+    body = fill(name, {**{key: html.escape(value) for key, value in values.items()},
+                       **built_html})
+    return html_response(body, _content_security_policy(rasa_url))
 
 
 def _question_buttons_html(topics: Sequence[str]) -> str:

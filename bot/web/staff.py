@@ -14,8 +14,6 @@ import asyncio
 import html
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
-from pathlib import Path
-from string import Template
 from typing import Any, Mapping, Optional, Tuple
 
 from aiohttp import web
@@ -25,9 +23,9 @@ from bot.deploy import settings
 from bot.reviews import needing_review
 from bot.stores.reading import read_messages
 from bot.web.dashboard import csv_text, review_warning, sections
+from bot.web.templates import fill, html_response, protect
 from bot.web.staff_auth import Sessions, Throttle, verify_password
 
-PAGES = Path(__file__).resolve().parent / "pages"
 COOKIE = "bme_staff"
 DEFAULT_DAYS = 30
 CSP = ("default-src 'self'; script-src 'none'; style-src 'self'; img-src 'self' data:; "
@@ -51,15 +49,7 @@ STAFF_KEY = web.AppKey("staff", StaffConfig)
 
 def _page(name: str, values: Mapping[str, str], status: int = 200) -> web.Response:
     """``pages/<name>`` with ``$placeholders`` filled (values are markup built by this module)."""
-    body = Template((PAGES / name).read_text(encoding="utf-8")).substitute(values)
-    response = web.Response(text=body, content_type="text/html", charset="utf-8", status=status)
-    _protect(response)
-    return response
-
-
-def _protect(response: web.StreamResponse) -> None:
-    response.headers["Content-Security-Policy"] = CSP
-    response.headers["Cache-Control"] = "no-store"
+    return html_response(fill(name, values), CSP, status)
 
 
 def _logged_in(request: web.Request) -> bool:
@@ -121,7 +111,7 @@ async def export_csv(request: web.Request) -> web.Response:
                             charset="utf-8")
     response.headers["Content-Disposition"] = (
         f'attachment; filename="bme-dashboard-{since.isoformat()}-{until.isoformat()}.csv"')
-    _protect(response)
+    protect(response, CSP)
     return response
 
 

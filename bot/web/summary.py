@@ -9,8 +9,6 @@ from __future__ import annotations
 import html
 import io
 from datetime import date
-from pathlib import Path
-from string import Template
 from typing import Optional
 from urllib.parse import urlencode, urlsplit
 
@@ -18,9 +16,9 @@ import segno
 from aiohttp import web
 
 from bot.deploy.settings import public_url
+from bot.web.templates import fill, html_response
 from bot.summary import PATH, Summary, SummaryError, build, content_version, parse
 
-PAGES = Path(__file__).resolve().parent / "pages"
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
        "base-uri 'none'; form-action 'none'; frame-ancestors 'self'; object-src 'none'")
 
@@ -53,25 +51,16 @@ def _entries(summary: Summary) -> str:
     return "\n".join(parts)
 
 
-def _page(body: str, status: int = 200) -> web.Response:
-    response = web.Response(text=body, content_type="text/html", charset="utf-8", status=status)
-    response.headers["Content-Security-Policy"] = CSP
-    response.headers["Cache-Control"] = "no-store"
-    return response
-
-
 def render(summary: Summary, link: str) -> str:
     """The summary page for ``summary``, whose own address is ``link``."""
-    page = Template((PAGES / "summary.html").read_text(encoding="utf-8"))
-    return page.substitute(
-        entries=_entries(summary), disclaimer=html.escape(summary.disclaimer),
+    return fill(
+        "summary.html", dict(entries=_entries(summary), disclaimer=html.escape(summary.disclaimer),
         urgent="".join(f"<p>{html.escape(line)}</p>" for line in summary.urgent),
-        qr=qr_svg(link), link=html.escape(link), version=html.escape(summary.version))
+        qr=qr_svg(link), link=html.escape(link), version=html.escape(summary.version)))
 
 
 def error_page(message: str, status: int) -> web.Response:
-    page = Template((PAGES / "summary-error.html").read_text(encoding="utf-8"))
-    return _page(page.substitute(message=html.escape(message)), status)
+    return html_response(fill("summary-error.html", {"message": html.escape(message)}), CSP, status)
 
 
 async def summary_page(request: web.Request) -> web.Response:
@@ -82,7 +71,7 @@ async def summary_page(request: web.Request) -> web.Response:
     except SummaryError as error:
         return error_page(str(error), 410 if version and version != content_version() else 404)
     link = f"{_base_url(request)}{PATH}?{urlencode({'v': version, 'a': ','.join(ids)})}"
-    return _page(render(build(ids, date.today()), link))
+    return html_response(render(build(ids, date.today()), link), CSP)
 
 
 def add_summary_route(app: web.Application, path: Optional[str] = None) -> None:
