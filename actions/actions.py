@@ -1,6 +1,6 @@
 """Custom actions: read the tracker, call one function in ``bot``, send the reply.
 
-All wording and all decisions live in :mod:`bot.replies`; these classes only translate between
+All wording and all decisions live in :mod:`bot.engine.replies`; these classes only translate between
 Rasa's tracker and those pure functions.
 """
 
@@ -17,7 +17,7 @@ from bot.care_team import with_care_team
 from bot.deploy.settings import care_team
 from bot.feedback import (answer_extras, feedback_record, feedback_reply, is_feedback,
                           with_feedback)
-from bot.replies import (KIND_KEY, Reply, disclaimer, reply_for, reply_kind, slots_after,
+from bot.engine.replies import (KIND_KEY, Reply, disclaimer, reply_for, reply_kind, slots_after,
                          state_from_slots)
 from bot.safety import RED_FLAG_ENTITY
 from bot.summary import TAKE_HOME, given, summary_path, take_home_reply
@@ -26,7 +26,7 @@ SLOT_GIVEN = "answers_given"  # the answers of this conversation, for the take-h
 
 
 def send(dispatcher: CollectingDispatcher, reply: Reply, **about: Any) -> None:
-    """Send a :class:`bot.replies.Reply` with its quick-reply buttons, and what it is (its kind,
+    """Send a :class:`bot.engine.replies.Reply` with its quick-reply buttons, and what it is (its kind,
     answer ids, review note: ``KIND_KEY``), which the channels and the tracker store receive."""
     buttons = [{"title": b.title, "payload": b.payload} for b in reply.buttons]
     dispatcher.utter_message(text=reply.text, buttons=buttons, **{KIND_KEY: {

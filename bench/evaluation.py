@@ -13,7 +13,7 @@ from rasa.shared.nlu.training_data.loading import load_data
 if TYPE_CHECKING:
     from rasa.core.agent import Agent
 
-    from bot.replies import Reply
+    from bot.engine.replies import Reply
 
 HELDOUT_FILE = Path("tests/data/nlu_heldout.yml")
 
@@ -131,7 +131,7 @@ async def run_answer_cases(parse: Callable[[str], Awaitable[Dict]],
                            cases: Sequence[Dict]) -> AnswerScore:
     """Play each case's turns as one conversation, as the answer action would, and check the
     answer ids of every reply (``parse``: e.g. ``Agent.parse_message``)."""
-    from bot.replies import reply_for, slots_after, state_from_slots
+    from bot.engine.replies import reply_for, slots_after, state_from_slots
 
     results = []
     for case in cases:

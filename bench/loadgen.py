@@ -42,7 +42,7 @@ def default_script() -> List[Turn]:
     free text as patients type it, including context and a thank-you."""
     from bot.care_team import with_care_team
     from bot.deploy.settings import care_team
-    from bot.replies import reply_for
+    from bot.engine.replies import reply_for
 
     def answer(intent: str) -> str:  # as sent: with the care team's card after one naming a doctor
         return with_care_team(reply_for(intent), intent, care_team()).text
@@ -204,7 +204,7 @@ async def run_load(url: str, conversations: int, duration_s: float, *,
     """
     if conversations < 1 or duration_s <= 0:
         raise ValueError("need at least one conversation and a positive duration")
-    from bot.replies import disclaimer
+    from bot.engine.replies import disclaimer
 
     turns = list(script) if script is not None else default_script()
     result = LoadResult(conversations)

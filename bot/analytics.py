@@ -1,7 +1,7 @@
 """The staff dashboard's figures, from the stored messages of a period: pure functions.
 
 Everything is counted from what the answer action stores with each bot message (its kind and
-answer ids: :data:`bot.replies.KIND_KEY`) and from the channel of each patient message. No
+answer ids: :data:`bot.engine.replies.KIND_KEY`) and from the channel of each patient message. No
 conversation id ever leaves this module. Patients' words appear only when the clinic switched
 text on, and then redacted again (:func:`bot.privacy.redact`) in case they were stored before
 redaction existed.
@@ -16,7 +16,7 @@ from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple
 
 from bot.knowledge import load_knowledge
 from bot.privacy import redact
-from bot.replies import KIND_KEY
+from bot.engine.replies import KIND_KEY
 from bot.stores.reading import StoredEvent
 
 #: Reply kinds that mean the assistant could not answer the question.

@@ -22,7 +22,7 @@ from typing import Optional
 
 from bot.deploy.settings import CareTeam
 from bot.knowledge import load_knowledge
-from bot.replies import CARE_TEAM_NO_SETTINGS, TALK_TO_PERSON, Reply, load_replies, reply_kind
+from bot.engine.replies import CARE_TEAM_NO_SETTINGS, TALK_TO_PERSON, Reply, load_replies, reply_kind
 
 
 def contact_card(team: CareTeam) -> str:

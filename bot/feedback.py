@@ -1,5 +1,5 @@
 """Feedback on answers: "Helpful" / "Not helpful" with every medical answer, reasons after "Not
-helpful", and the thanks. Pure functions over :class:`bot.replies.Reply`.
+helpful", and the thanks. Pure functions over :class:`bot.engine.replies.Reply`.
 
 The buttons travel like any other quick reply, so every channel shows them its own way (buttons
 on the web, Telegram, Slack and Messenger; numbered options on SMS and WhatsApp). Pressing one
@@ -15,7 +15,7 @@ from datetime import date
 from typing import Any, Dict, Optional, Sequence, TypeGuard
 
 from bot.knowledge import load_knowledge
-from bot.replies import Button, Reply, load_replies, reply_kind, topic_button
+from bot.engine.replies import Button, Reply, load_replies, reply_kind, topic_button
 from bot.reviews import review_note
 
 PREFIX = "feedback_"

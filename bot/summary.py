@@ -20,7 +20,7 @@ from urllib.parse import urlencode
 
 from bot.deploy.settings import public_url
 from bot.knowledge import load_knowledge
-from bot.replies import Reply, disclaimer, load_replies
+from bot.engine.replies import Reply, disclaimer, load_replies
 from bot.reviews import review_note
 from bot.safety import urgent_message
 

@@ -28,7 +28,7 @@ from bot.deploy.settings import max_message_chars, tracker_store
 from bot.ops.logs import where_raised  # here for the callers of bot.channels.guard.where_raised
 from bot.ops.metrics import OUTCOMES, count_error, observe_turn
 from bot.privacy import is_delete_request, redact
-from bot.replies import KIND_KEY, load_replies
+from bot.engine.replies import KIND_KEY, load_replies
 from bot.stores.retention import delete_conversation
 from bot.stores.tracker_store import forget_cached
 
@@ -77,7 +77,7 @@ def incoming_problem(text: Any, max_chars: int = MAX_MESSAGE_CHARS) -> Optional[
 
 class CountingOutput(OutputChannel):
     """Passes every response on to the real output channel, counts them, and notes the kind of
-    each (``answer``, ``urgent``, ``fallback`` ...: :func:`bot.replies.reply_kind`, sent by the
+    each (``answer``, ``urgent``, ``fallback`` ...: :func:`bot.engine.replies.reply_kind`, sent by the
     answer action with the message; ``other`` when a message carries none)."""
 
     def __init__(self, inner: OutputChannel) -> None:

@@ -18,7 +18,7 @@ from sanic.request import Request
 
 from bot.channels.guard import OnNewMessage, guard
 from bot.deploy.settings import socketio_origins
-from bot.replies import KIND_KEY
+from bot.engine.replies import KIND_KEY
 
 REST_USAGE = 'send a JSON object like {"sender": "patient-1", "message": "What is it?"}'
 

@@ -8,7 +8,7 @@ rasa_sdk's public plugin hook ``attach_sanic_app_extensions``, which it calls wi
 serving. Like ``python -m rasa_sdk``, this never imports Rasa.
 
 Ready means the content files load (:func:`bot.knowledge.load_knowledge`,
-:func:`bot.replies.load_replies`): every answer comes from them.
+:func:`bot.engine.replies.load_replies`): every answer comes from them.
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ def content_checks() -> Dict[str, Check]:
     """The action server's readiness: the knowledge and the replies load (cached after the
     first time; a broken file fails every time, naming the error's type)."""
     from bot.knowledge import load_knowledge
-    from bot.replies import load_replies
+    from bot.engine.replies import load_replies
 
     return {"knowledge": calls(load_knowledge), "replies": calls(load_replies)}
 

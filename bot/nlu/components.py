@@ -49,7 +49,7 @@ from rasa.shared.nlu.training_data.features import Features
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
-from bot.replies import EMERGENCY, FALLBACK
+from bot.engine.replies import EMERGENCY, FALLBACK
 from bot.safety import RED_FLAG_ENTITY, find_red_flag
 
 if TYPE_CHECKING:

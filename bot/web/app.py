@@ -24,7 +24,7 @@ from urllib.parse import urlsplit
 from aiohttp import web
 
 from bot.knowledge import load_knowledge
-from bot.replies import disclaimer, load_replies, topic_button
+from bot.engine.replies import disclaimer, load_replies, topic_button
 from bot.web.staff import StaffConfig, add_staff_routes
 from bot.web.summary import add_summary_route
 from bot.web.templates import fill, html_response

@@ -10,7 +10,7 @@ import pytest
 from bench.loadgen import LoadResult, Turn, default_script, percentile, reply_problem, run_load
 from bot.care_team import with_care_team
 from bot.deploy.settings import care_team
-from bot.replies import disclaimer, reply_for
+from bot.engine.replies import disclaimer, reply_for
 
 SENDER = "load-test-0-0"
 

@@ -14,10 +14,10 @@ from bot.deploy.settings import CareTeam, SettingsError, care_team
 from bot.feedback import feedback_reply, with_feedback
 from bot.knowledge import KNOWLEDGE_FILE, ContentError, load_knowledge, parse_units
 from bot.readability import MAX_GRADE, reading_grade
-from bot.replies import (REPLIES_FILE, Reply, load_replies, reply_for, reply_kind, topic_answer,
+from bot.engine.replies import (REPLIES_FILE, Reply, load_replies, reply_for, reply_kind, topic_answer,
                          urgent_reply)
 from bot.safety import load_red_flags
-from bot.selection import State
+from bot.engine.selection import State
 
 FULL = CareTeam("Knee clinic, St Mary's", "+44 20 7946 0000", "Monday to Friday, 8 am to 5 pm",
                 "https://portal.stmarys.example/knee")

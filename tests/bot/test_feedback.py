@@ -1,4 +1,4 @@
-"""Feedback buttons and reply kinds (bot/feedback.py, bot/replies.py)."""
+"""Feedback buttons and reply kinds (bot/feedback.py, bot/engine/replies.py)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from datetime import date
 import pytest
 
 from bot.feedback import answer_extras, feedback_reply, is_feedback, rating, with_feedback
-from bot.replies import Reply, load_replies, reply_for, reply_kind, slots_after
+from bot.engine.replies import Reply, load_replies, reply_for, reply_kind, slots_after
 
 
 def test_every_medical_answer_gets_the_two_buttons_last() -> None:

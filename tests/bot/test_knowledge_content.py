@@ -11,7 +11,7 @@ import pytest
 
 from bot.knowledge import load_knowledge
 from bot.readability import MAX_GRADE, MAX_MEDIAN_GRADE, reading_grade
-from bot.replies import load_replies
+from bot.engine.replies import load_replies
 
 KB = load_knowledge()
 ANSWERS = KB.all_answers()

@@ -8,7 +8,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 
 from bot.knowledge import load_knowledge
-from bot.replies import disclaimer, load_replies
+from bot.engine.replies import disclaimer, load_replies
 from bot.safety import urgent_message
 from bot.summary import (MAX_ANSWERS, SummaryError, build, content_version, given, parse,
                          summary_path, take_home_reply)

@@ -35,7 +35,7 @@ from bot.channels.text import NUMBERED_PROMPT, shorten
 from bot.deploy.settings import CARE_TEAM_SETTINGS, CareTeam
 from bot.feedback import with_feedback
 from bot.privacy import pseudonym
-from bot.replies import disclaimer, load_replies, reply_for
+from bot.engine.replies import disclaimer, load_replies, reply_for
 from bot.safety import urgent_message
 from bot.deploy.serve import ROOT, RUN_DIR, Servers
 

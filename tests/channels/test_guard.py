@@ -8,7 +8,7 @@ import pytest
 from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
 
 from bot.channels.guard import clean_text, guard, incoming_problem
-from bot.replies import load_replies
+from bot.engine.replies import load_replies
 
 EMPTY = load_replies().get("empty_message")[0]
 UNAVAILABLE = load_replies().get("action_unavailable")[0]

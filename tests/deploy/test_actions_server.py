@@ -42,7 +42,7 @@ async def test_not_ready_when_a_content_file_does_not_load(app: Sanic,
     def broken() -> None:
         raise ValueError("replies.yml: line 3: bad indentation")
 
-    monkeypatch.setattr("bot.replies.load_replies", broken)
+    monkeypatch.setattr("bot.engine.replies.load_replies", broken)
     ready = await get(app, "/health/ready")
     assert ready.status == 503
     assert json.loads(ready.body)["checks"]["replies"] == {"status": "failed", "reason": "ValueError"}

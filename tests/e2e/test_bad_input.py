@@ -15,7 +15,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bot.deploy.chat import send
-from bot.replies import load_replies
+from bot.engine.replies import load_replies
 
 pytestmark = pytest.mark.slow
 TOO_LONG = load_replies().get("too_long")[0].split("(")[0]

@@ -22,7 +22,7 @@ import pytest
 
 from bot.analytics import summarize
 from bot.deploy.settings import tracker_store
-from bot.replies import load_replies
+from bot.engine.replies import load_replies
 from bot.stores.reading import read_messages
 
 DELETED = load_replies().get("chat_deleted")[0]

@@ -20,7 +20,7 @@ from bot.deploy.cluster import Cluster, nginx_config
 from bot.deploy.settings import care_team
 from bot.knowledge import Answer, load_knowledge
 from bot.deploy.serve import free_port
-from bot.replies import Reply
+from bot.engine.replies import Reply
 
 KB = load_knowledge()
 

@@ -17,7 +17,7 @@ from bot.care_team import with_care_team
 from bot.deploy.chat import send
 from bot.deploy.settings import care_team
 from bot.knowledge import load_knowledge
-from bot.replies import load_replies, topic_answer
+from bot.engine.replies import load_replies, topic_answer
 from bot.deploy.serve import ROOT, Servers, _answers, free_port
 
 pytestmark = pytest.mark.slow

@@ -13,7 +13,7 @@ from bot.care_team import with_care_team
 from bot.deploy.chat import send
 from bot.deploy.settings import care_team
 from bot.knowledge import Answer, load_knowledge
-from bot.replies import Reply, disclaimer
+from bot.engine.replies import Reply, disclaimer
 from bot.safety import urgent_message
 
 pytestmark = pytest.mark.slow

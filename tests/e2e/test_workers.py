@@ -17,7 +17,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from bench import procs
 from bench.serving import server_pids
 from bench.loadgen import REST_PATH
-from bot.replies import disclaimer
+from bot.engine.replies import disclaimer
 from bot.deploy.serve import Servers
 
 pytestmark = pytest.mark.slow

@@ -14,7 +14,7 @@ import pytest
 
 from bench.evaluation import ANSWER_CASES_FILE, load_answer_cases, score_answer_cases
 from bot.knowledge import load_knowledge
-from bot.replies import load_replies
+from bot.engine.replies import load_replies
 
 ROOT = Path(__file__).resolve().parents[2]
 DATA = ROOT / "tests" / "data"

@@ -11,7 +11,7 @@ from playwright.sync_api import TimeoutError as PlaywrightTimeout
 from bot.care_team import with_care_team
 from bot.deploy.settings import care_team
 from bot.knowledge import Answer, load_knowledge
-from bot.replies import Reply, disclaimer
+from bot.engine.replies import Reply, disclaimer
 
 KB = load_knowledge()
 # The four core questions: topic -> how a patient might type it.

@@ -14,7 +14,7 @@ import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
 from bot.knowledge import load_knowledge
-from bot.replies import disclaimer
+from bot.engine.replies import disclaimer
 from bot.deploy.serve import Servers
 from bot.web import app as web_app
 from bot.web.app import VENDOR_FILES, WebConfig, create_app, main_question_topics

@@ -16,7 +16,7 @@ from chat_page import (DESKTOP, PHONE, answer, expect_last_answer, open_kiosk, o
                        run_axe, type_question)
 from conftest import ROOT  # noqa: F401 - the web tests' conftest (its fixtures are used here)
 
-from bot.replies import load_replies
+from bot.engine.replies import load_replies
 
 pytestmark = pytest.mark.slow
 REPLIES = load_replies()

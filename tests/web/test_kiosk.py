@@ -7,7 +7,7 @@ from typing import List
 import pytest
 from playwright.sync_api import Locator, Page, expect
 
-from bot.replies import disclaimer
+from bot.engine.replies import disclaimer
 from bot.web.app import main_question_topics
 from chat_page import (CORE_QUESTIONS, DESKTOP, KB, PHONE, answer, bot_texts, expect_last_answer,
                        expect_reply, open_kiosk, squash, type_question, user_texts)

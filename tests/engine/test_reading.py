@@ -1,4 +1,4 @@
-"""Reading a message into questions (bot/questions.py) and choosing units (bot/selection.py),
+"""Reading a message into questions (bot/engine/reading.py) and choosing units (bot/engine/selection.py),
 without the NLU model: entities are given as the entity ruler would give them."""
 
 from __future__ import annotations
@@ -8,9 +8,9 @@ from typing import Any, Dict, List, Optional, Tuple
 import pytest
 
 from bot.knowledge import ContentError, load_knowledge
-from bot.questions import fold, load_lexicon, parse_lexicon, read_message, time_mentioned
-from bot.replies import reply_for, slots_after, state_from_slots
-from bot.selection import State
+from bot.engine.reading import fold, load_lexicon, parse_lexicon, read_message, time_mentioned
+from bot.engine.replies import reply_for, slots_after, state_from_slots
+from bot.engine.selection import State
 
 KB = load_knowledge()
 

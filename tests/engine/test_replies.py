@@ -7,7 +7,7 @@ from typing import Optional
 import pytest
 
 from bot.knowledge import load_knowledge
-from bot.replies import context_for, did_you_mean, disclaimer, reply_for, topic_of
+from bot.engine.replies import context_for, did_you_mean, disclaimer, reply_for, topic_of
 
 KB = load_knowledge()
 

@@ -15,9 +15,9 @@ from typing import Any, Dict, FrozenSet, List, Mapping, Optional, Sequence, Tupl
 import yaml
 
 from bot.knowledge import CONTENT_DIR, GENERAL, ContentError, KnowledgeBase, load_knowledge
-from bot.questions import Clause, find_ask, fold, load_lexicon, read_message
+from bot.engine.reading import Clause, find_ask, fold, load_lexicon, read_message
 from bot.safety import is_settled_story, urgent_message
-from bot.selection import COMPARE, Selection, State, select
+from bot.engine.selection import COMPARE, Selection, State, select
 
 REPLIES_FILE = CONTENT_DIR / "replies.yml"
 TOPIC_PREFIX = "ask_"

@@ -1,6 +1,6 @@
 """Choosing the answer units that answer a message, question by question.
 
-A pure function of what :mod:`bot.questions` read, the NLU's topic for the message, and what the
+A pure function of what :mod:`bot.engine.reading` read, the NLU's topic for the message, and what the
 conversation knows (the patient's context, the last kind of question and the last units given).
 Wording comes only from the content files; this module only picks ids.
 
@@ -18,7 +18,7 @@ from dataclasses import dataclass, field, replace
 from typing import List, Optional, Set, Tuple
 
 from bot.knowledge import GENERAL, KnowledgeBase
-from bot.questions import NO_ASK, Clause, Lexicon, Reading
+from bot.engine.reading import NO_ASK, Clause, Lexicon, Reading
 
 COMPARE = "duration/compare"
 MAX_UNITS = 4
@@ -215,7 +215,7 @@ def select(reading: Reading, kb: KnowledgeBase, lexicon: Lexicon, state: State,
     """The units that answer each question of ``reading``, in order (at most :data:`MAX_UNITS`).
 
     Args:
-        reading: the message, read by :func:`bot.questions.read_message`.
+        reading: the message, read by :func:`bot.engine.reading.read_message`.
         state: the conversation so far.
         nlu_ask: the kind of question the NLU model found for the whole message (its topic), used
             for a lone question whose words name no kind.

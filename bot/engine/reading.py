@@ -2,7 +2,7 @@
 
 Pure functions over ``bot/content/questions.yml`` (the words) and the NLU entities of the message
 (the spaCy entity ruler's CAUSE / BODY_PART / TREATMENT ids, with character offsets). Choosing the
-answer units for what is read here is :mod:`bot.selection`'s job.
+answer units for what is read here is :mod:`bot.engine.selection`'s job.
 
 Offsets matter: the entities point into the original text, so the text is folded to lower case
 and straight apostrophes character for character (never shortened), and a pattern's spaces match
