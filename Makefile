@@ -118,3 +118,10 @@ $(NGINX):
 
 clean:
 	rm -rf build models var .rasa .pytest_cache
+
+# Every evaluation set's score by role (tests/data/eval/: held-out, development, check; answer
+# cases, intents, urgency stories), from the trained model; writes reports/eval.json.
+# EVAL_ARGS passes options: make eval EVAL_ARGS="--only development --show-failed".
+.PHONY: eval
+eval: setup
+	$(PY) -m bench.eval $(EVAL_ARGS)

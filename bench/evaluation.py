@@ -15,7 +15,7 @@ if TYPE_CHECKING:
 
     from bot.engine.replies import Reply
 
-HELDOUT_FILE = Path("tests/data/nlu_heldout.yml")
+HELDOUT_FILE = Path("tests/data/eval/heldout/intents.yml")
 
 
 @dataclass(frozen=True)
@@ -69,7 +69,7 @@ def score_model(model_path: Path, path: Path = HELDOUT_FILE) -> IntentScore:
     return asyncio.run(score_intents(agent.parse_message, load_examples(path)))
 
 
-ANSWER_CASES_FILE = Path("tests/data/answer_cases.yml")
+ANSWER_CASES_FILE = Path("tests/data/eval/heldout/answers.yml")
 ENTITY_SLOTS = {"CAUSE": "cause", "BODY_PART": "body_part", "TREATMENT": "treatment"}
 
 
@@ -109,7 +109,7 @@ class AnswerScore:
 
 
 def load_answer_cases(path: Path = ANSWER_CASES_FILE) -> List[Dict]:
-    """The cases of an answer-case file (tests/data/answer_cases.yml's format)."""
+    """The cases of an answer-case file (tests/data/eval/heldout/answers.yml is one)."""
     import yaml
 
     with open(path, encoding="utf-8") as handle:

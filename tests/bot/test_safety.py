@@ -14,7 +14,7 @@ from bot.safety import (NEVER_SETTLED, StoryMarkers, find_red_flag, load_red_fla
                         parse_red_flags, urgent_message)
 
 CASES: Dict[str, Any] = yaml.safe_load(
-    (Path(__file__).parent.parent / "data" / "red_flag_cases.yml").read_text(encoding="utf-8"))
+    (Path(__file__).parents[1] / "data" / "eval" / "development" / "red_flags.yml").read_text(encoding="utf-8"))
 
 
 @pytest.mark.parametrize("kind, message", CASES["escalate"])

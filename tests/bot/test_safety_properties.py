@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from bot.safety import NEVER_SETTLED, find_red_flag, load_red_flags, normalise
 
-CASES = yaml.safe_load((Path(__file__).parent.parent / "data" / "red_flag_cases.yml").read_text())
+CASES = yaml.safe_load((Path(__file__).parents[1] / "data" / "eval" / "development" / "red_flags.yml").read_text())
 # Padding that cannot join onto a word of the message: sentences before and after it.
 PADDING = st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=80).map(
     lambda s: f"{s}. ")
