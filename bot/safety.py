@@ -39,7 +39,10 @@ _BREAK = re.compile(r"(?P<stop>[.!?;]+)|[,:()]|\b(?:but|though|although|however|
 _STOP = re.compile(r"[.!?;]+")
 _NEVER = re.compile(r"(?!)")
 _PRESENT_REACH = 2  # words before a warning sign that can put it in the present tense
-_SETTLED_LISTS = ("past", "then", "resolved", "not_yet", "ongoing", "recurring", "present")
+# A warning sign said to be absent does not count: "no fever", "not swollen", "without any numbness".
+_NEGATED = re.compile(r"(?<!\w)(?:no|not|without|nor|never|zero|denies)\s+(?:\w+\s+){0,2}$")
+_SETTLED_LISTS = ("past", "then", "resolved", "not_yet", "ongoing", "recurring", "present",
+                  "set_aside")
 _RULE_KEYS = {"id", "message", "all", "may_be_settled"}
 # Never set aside as a settled story: "I've wanted to die for weeks" and "I took too many pills an
 # hour ago" are going on, whatever past words they use.
@@ -69,6 +72,7 @@ class StoryMarkers:
     ongoing: Pattern[str] = _NEVER
     recurring: Pattern[str] = _NEVER
     present: Pattern[str] = _NEVER
+    set_aside: Pattern[str] = _NEVER  # not about the writer now: "what if ...", "my cat has ..."
 
     def _blank_resolved(self, text: str) -> str:
         """``text`` with its resolved markers blanked out (same length, so offsets hold).
@@ -92,11 +96,15 @@ class StoryMarkers:
         marker, in a message with a past one) makes it SETTLED; failing both, it keeps the state
         of the clause before it in the same sentence, so "In March I fell, I couldn't walk for
         days" is one settled story. Sentences start UNMARKED. A recurring marker ("..., it's
-        back") makes NOW all of its sentence and the one before.
+        back") makes NOW all of its sentence and the one before. A resolved marker also settles
+        the unmarked clauses before it in its sentence, unless one of them is NOW. A set-aside marker ("what
+        if ...", "my dog has ...", "as always") makes only its own clause SETTLED, whatever the
+        tense of its words.
         """
         blanked = self._blank_resolved(text)
         starts: List[int] = []
         states: List[str] = []
+        aside: List[bool] = []
         firsts = [0, 0]  # the first clauses of the sentence before and of this one
         start, state = 0, UNMARKED
         dated = bool(self.past.search(text))  # "at the time" is past only in a dated story
@@ -110,14 +118,19 @@ class StoryMarkers:
                 state = SETTLED
             starts.append(start)
             states.append(state)
+            aside.append(bool(self.set_aside.search(clean)))
             if self.recurring.search(clean):
                 states[firsts[0]:] = [NOW] * (len(states) - firsts[0])
                 state = NOW
+            if clean != clause and NOW not in states[firsts[1]:]:
+                # "knee locked at training, then now it's straight again": the sentence told
+                # before the resolved marker is over too
+                states[firsts[1]:] = [SETTLED if s == UNMARKED else s for s in states[firsts[1]:]]
             if found is not None:
                 start = found.end()
                 if found.group("stop"):
                     state, firsts = UNMARKED, [firsts[1], len(states)]
-        return _Reading(blanked, self.present, tuple(starts), tuple(states))
+        return _Reading(blanked, self.present, tuple(starts), tuple(states), tuple(aside))
 
 
 @dataclass(frozen=True)
@@ -128,6 +141,13 @@ class _Reading:
     present: Pattern[str]
     starts: Tuple[int, ...]
     states: Tuple[str, ...]
+    aside: Tuple[bool, ...] = ()
+
+    @property
+    def told_states(self) -> Tuple[str, ...]:
+        """Each clause's state, a set-aside clause counting as SETTLED."""
+        return tuple(SETTLED if self.aside and self.aside[i] else state
+                     for i, state in enumerate(self.states))
 
     def state(self, found: Match[str]) -> str:
         """The state of a matched word: its clause's, or NOW when the word is in the present tense.
@@ -136,6 +156,8 @@ class _Reading:
         *can't* walk" and "he *has* chest pain" are going on whatever time the clause names.
         """
         index = bisect_right(self.starts, found.start()) - 1
+        if self.aside and self.aside[index]:
+            return SETTLED
         before = self.blanked[self.starts[index]:found.start()].rsplit(None, _PRESENT_REACH)
         near = " ".join(before[-_PRESENT_REACH:] + [self.blanked[found.start():found.end()]])
         return NOW if self.present.search(near) else self.states[index]
@@ -149,7 +171,9 @@ class _Rule:
     may_be_settled: bool = False
 
     def matches(self, text: str) -> bool:
-        return all(group.search(text) for group in self.groups)
+        """Every group has a match that is not said to be absent ("no fever")."""
+        return all(any(not _NEGATED.search(text, max(0, found.start() - 40), found.start())
+                       for found in group.finditer(text)) for group in self.groups)
 
     def is_settled(self, text: str, reading: _Reading) -> bool:
         """Whether this rule's match in ``text`` is a settled past story, so it may be set aside.
@@ -267,7 +291,16 @@ def is_settled_story(text: str) -> bool:
     said to be going on now). Used where no rule matched but the classifier guessed an emergency:
     a story of an old injury is answered, not escalated (issue 19)."""
     reading = load_red_flags().markers.read(normalise(text))
-    return SETTLED in reading.states and NOW not in reading.states
+    return SETTLED in reading.told_states and NOW not in reading.told_states
+
+
+SAFETY_CHECK = "check"
+
+
+def safety_check_note() -> str:
+    """What to do if a warning sign is happening now: said with an answer when the classifier
+    guessed an emergency that no rule confirmed."""
+    return load_red_flags().messages[SAFETY_CHECK]
 
 
 def urgent_message(kind: str) -> str:

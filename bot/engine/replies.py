@@ -7,7 +7,7 @@ everything it sends comes from here, and all wording comes from the content file
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Dict, FrozenSet, List, Mapping, Optional, Sequence, Tuple
@@ -16,7 +16,7 @@ import yaml
 
 from bot.knowledge import CONTENT_DIR, GENERAL, ContentError, KnowledgeBase, load_knowledge
 from bot.engine.reading import Clause, find_ask, fold, load_lexicon, read_message
-from bot.safety import is_settled_story, urgent_message
+from bot.safety import is_settled_story, safety_check_note, urgent_message
 from bot.engine.selection import COMPARE, Selection, State, select
 
 REPLIES_FILE = CONTENT_DIR / "replies.yml"
@@ -316,10 +316,21 @@ def reply_for(
         entities: the NLU entities of the message (with character offsets).
         state: the conversation so far (last question, context); by default a new one.
     """
-    if red_flag or (intent == EMERGENCY and not (text and is_settled_story(text))):
+    if red_flag:
         return urgent_reply(red_flag)
-    # The classifier's guess of an emergency, no rule matched, and the message tells only a
-    # settled past ("couldn't walk for a day in March, fine now"): answered, not escalated.
+    reply = _reply_to(intent, cause, body_part, ranking, text, entities, state)
+    if intent == EMERGENCY and not (text and is_settled_story(text)):
+        # The classifier guessed an emergency and no warning-sign rule confirmed it (a rule
+        # decides escalation, deterministically): the message is answered, with what to do if a
+        # warning sign is happening now. A settled past story gets the answer alone.
+        reply = replace(reply, text=f"{reply.text}\n\n{safety_check_note()}")
+    return reply
+
+
+def _reply_to(intent: Optional[str], cause: Optional[str], body_part: Optional[str],
+              ranking: Sequence[Mapping[str, Any]], text: str,
+              entities: Sequence[Mapping[str, Any]], state: Optional[State]) -> Reply:
+    """The reply to a turn with no warning sign."""
     if text.strip():
         answered = answer_message(text, entities, intent,
                                   state or State(context_for(cause), context_for(cause)))

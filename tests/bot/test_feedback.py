@@ -7,6 +7,7 @@ from datetime import date
 import pytest
 
 from bot.feedback import answer_extras, feedback_reply, is_feedback, rating, with_feedback
+from bot.safety import find_red_flag
 from bot.engine.replies import Reply, load_replies, reply_for, reply_kind, slots_after
 
 
@@ -25,7 +26,9 @@ def test_every_medical_answer_gets_the_two_buttons_last() -> None:
     ("greet", "hello", "small_talk"),
 ])
 def test_no_feedback_buttons_on_other_replies(intent: str, text: str, kind: str) -> None:
-    reply = reply_for(intent, text=text)
+    # the red-flag guard of the NLU pipeline finds the warning sign (bot.safety)
+    found = find_red_flag(text) if text else None
+    reply = reply_for(intent, text=text, red_flag=found.message if found else None)
     assert reply_kind(reply) == kind
     assert with_feedback(reply) == reply
     assert not any(b.payload.startswith("/feedback_") for b in reply.buttons)

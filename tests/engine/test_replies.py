@@ -7,6 +7,7 @@ from typing import Optional
 import pytest
 
 from bot.knowledge import load_knowledge
+from bot.safety import safety_check_note
 from bot.engine.replies import context_for, did_you_mean, disclaimer, reply_for, topic_of
 
 KB = load_knowledge()
@@ -52,9 +53,12 @@ def test_red_flag_beats_any_intent_and_has_no_buttons() -> None:
     assert "988" in reply.text and reply.buttons == () and reply.answer_id == "urgent/crisis"
 
 
-def test_emergency_intent_without_a_rule_match_gets_the_emergency_message() -> None:
-    reply = reply_for("emergency")
-    assert "911" in reply.text and reply.answer_id == "urgent/emergency"
+def test_a_guessed_emergency_without_a_rule_is_answered_with_what_to_do_now() -> None:
+    # a rule decides escalation; the classifier's guess alone adds the safety check to the answer
+    reply = reply_for("emergency", text="my legs feel completely dead after the long run, no pain")
+    assert reply.answer_id != "urgent/emergency" and reply.text.endswith(safety_check_note())
+    assert "911" in reply.text
+    assert reply_for("emergency").text.endswith(safety_check_note())
 
 
 def test_inform_acknowledges_context_without_medical_claims() -> None:
@@ -106,7 +110,9 @@ def test_a_guessed_emergency_in_a_settled_story_is_answered_not_escalated() -> N
     story = ("In March I couldn't get out of bed for two days with my hip, it settled after rest "
              "and it's fine now. Does rest usually sort it out?")
     assert reply_for("emergency", text=story).answer_id != "urgent/emergency"
-    # the same guess with something going on now still escalates
-    assert reply_for("emergency", text="I can't get out of bed today, my hip").answer_id == "urgent/emergency"
+    assert safety_check_note() not in reply_for("emergency", text=story).text
+    # the same guess with something going on now gets what to do if it is a warning sign
+    assert reply_for("emergency", text="I can't get out of bed today, my hip").text.endswith(
+        safety_check_note())
     # and a rule's match always does, whatever the story
     assert reply_for("ask_duration", red_flag="crisis", text=story).answer_id == "urgent/crisis"
