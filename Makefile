@@ -6,6 +6,7 @@ RASA := $(VENV)/bin/rasa
 SPACY_DIR := build/spacy_pipeline
 SENTENCE_MODEL := build/minilm/model-int8.onnx
 MODEL := models/bme.tar.gz
+RETRIEVAL_INDEX := build/retrieval/index.npz
 NODE_MODULES := node_modules/.installed
 CHROMIUM := /usr/bin/chromium
 NGINX := /usr/sbin/nginx
@@ -23,7 +24,7 @@ export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 
 .PHONY: setup run chat test lint screenshots clean chromium cluster retention content-review
 
-setup: $(MODEL) $(NODE_MODULES)
+setup: $(MODEL) $(NODE_MODULES) $(RETRIEVAL_INDEX)
 
 run: setup
 	$(PY) -m bot.deploy.serve
@@ -90,6 +91,12 @@ $(SPACY_DIR)/meta.json: $(VENV)/.installed bot/nlu/build.py bot/nlu/patterns.jso
 $(SENTENCE_MODEL): $(VENV)/.installed bot/nlu/minilm.py bot/nlu/minilm_onnx.py
 	@echo "==> Exporting the sentence model"
 	$(PY) -m bot.nlu.minilm_onnx $(SENTENCE_MODEL)
+
+# The index of the reviewed example questions of each answer (bot/content/unit_examples.yml),
+# embedded by the whole pretrained sentence model; the answer engine finds a question's nearest.
+$(RETRIEVAL_INDEX): $(VENV)/.installed bot/content/unit_examples.yml bot/engine/retrieval.py bot/nlu/minilm.py bot/nlu/minilm_onnx.py
+	@echo "==> Building the index of example questions"
+	$(PY) -m bot.engine.retrieval
 
 $(MODEL): $(VENV)/.installed $(TRAINING_INPUTS)
 	@echo "==> Training the Rasa model (data or config changed)"

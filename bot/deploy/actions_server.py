@@ -8,7 +8,8 @@ rasa_sdk's public plugin hook ``attach_sanic_app_extensions``, which it calls wi
 serving. Like ``python -m rasa_sdk``, this never imports Rasa.
 
 Ready means the content files load (:func:`bot.knowledge.load_knowledge`,
-:func:`bot.engine.replies.load_replies`): every answer comes from them.
+:func:`bot.engine.replies.load_replies`): every answer comes from them; and the index of example
+questions set-up built is there (:func:`bot.engine.retrieval.load_retriever`).
 """
 
 from __future__ import annotations
@@ -28,12 +29,14 @@ hookimpl = pluggy.HookimplMarker("rasa_sdk")
 
 
 def content_checks() -> Dict[str, Check]:
-    """The action server's readiness: the knowledge and the replies load (cached after the
-    first time; a broken file fails every time, naming the error's type)."""
-    from bot.knowledge import load_knowledge
+    """The action server's readiness: the knowledge, the replies and the retrieval index load
+    (cached after the first time; a broken file fails every time, naming the error's type)."""
     from bot.engine.replies import load_replies
+    from bot.engine.retrieval import load_retriever
+    from bot.knowledge import load_knowledge
 
-    return {"knowledge": calls(load_knowledge), "replies": calls(load_replies)}
+    return {"knowledge": calls(load_knowledge), "replies": calls(load_replies),
+            "retrieval": calls(load_retriever)}
 
 
 class Routes:

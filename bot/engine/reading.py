@@ -131,6 +131,19 @@ class Reading:
         return sum(len(_WORDS.findall(c.text)) for c in self.clauses)
 
 
+# A question answered by yes or no starts with a verb ("is it serious", "can I run", "does it
+# hurt"), after joining words ("and", "so", "but also").
+_YES_NO = re.compile(r"^(?:(?:and|so|but|also|ok|okay|oh|well|then|or|plus|hi|hey)\s+)*"
+                     r"(?:is|isn't|are|aren't|was|wasn't|were|do|does|doesn't|don't|did|didn't|can|"
+                     r"can't|could|couldn't|will|won't|would|wouldn't|should|shouldn't|shall|has|"
+                     r"hasn't|have|haven't|had|am|may|might|must|r)\b")
+
+
+def is_yes_no(text: str) -> bool:
+    """Whether the (folded) question ``text`` asks for a yes or a no."""
+    return bool(_YES_NO.match(text.strip(" ,.;!?\t\n").replace("\u2019", "'")))
+
+
 def fold(text: str) -> str:
     """Lower case and straight apostrophes, keeping every character's offset."""
     folded = text.translate(_FOLD).lower()

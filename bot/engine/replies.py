@@ -7,6 +7,7 @@ everything it sends comes from here, and all wording comes from the content file
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
@@ -17,6 +18,7 @@ import yaml
 from bot.knowledge import CONTENT_DIR, GENERAL, ContentError, KnowledgeBase, load_knowledge
 from bot.engine.reading import Clause, find_ask, fold, load_lexicon, read_message
 from bot.safety import is_settled_story, safety_check_note, urgent_message
+from bot.engine.retrieval import built_retriever, load_settings
 from bot.engine.selection import COMPARE, Selection, State, select
 
 REPLIES_FILE = CONTENT_DIR / "replies.yml"
@@ -230,6 +232,15 @@ def nlu_ask(intent: Optional[str]) -> Optional[str]:
     return next((a.id for a in load_lexicon().asks if topic and a.topic == topic), None)
 
 
+_OPENER = re.compile(r"^(?:Yes|No)(?:[,.]\s+|\s+(?=[A-Z]))")
+
+
+def without_yes_no(text: str) -> str:
+    """``text`` without an opening "Yes," or "No.": said where it answers no yes/no question."""
+    rest = _OPENER.sub("", text, count=1)
+    return rest[:1].upper() + rest[1:] if rest != text else text
+
+
 def compose(selection: Selection) -> Reply:
     """One reply of the selected units, in order, with the facts of each."""
     kb = load_knowledge()
@@ -241,7 +252,7 @@ def compose(selection: Selection) -> Reply:
             facts += selection.comparison_facts
             continue
         unit = kb.unit(unit_id)
-        texts.append(unit.full_text)
+        texts.append(unit.full_text if unit_id in selection.yes_no else without_yes_no(unit.full_text))
         facts += unit.facts
     last = [u for u in selection.units if u != COMPARE][-1]
     buttons = tuple(topic_button(kb, t) for t in kb.topics[kb.unit(last).topic].next)
@@ -289,7 +300,10 @@ def answer_message(text: str, entities: Sequence[Mapping[str, Any]], intent: Opt
             return None
         story = Clause(fold(text), True, _worry(reading.clauses, intent), told, False, False)
         reading = type(reading)(reading.clauses + (story,), reading.months, reading.time_words)
-    selection = select(reading, load_knowledge(), lexicon, state, nlu_ask(intent))
+    retriever = built_retriever()
+    nearest = retriever.nearest([c.text for c in reading.clauses]) if retriever else []
+    selection = select(reading, load_knowledge(), lexicon, state, nlu_ask(intent), nearest,
+                       load_settings())
     return compose(selection) if selection.units else None
 
 

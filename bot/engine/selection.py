@@ -15,10 +15,11 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field, replace
-from typing import List, Optional, Set, Tuple
+from typing import List, Optional, Sequence, Set, Tuple
 
 from bot.knowledge import GENERAL, KnowledgeBase
-from bot.engine.reading import NO_ASK, Clause, Lexicon, Reading
+from bot.engine.reading import NO_ASK, Clause, Lexicon, Reading, is_yes_no
+from bot.engine.retrieval import Hit, Settings
 
 COMPARE = "duration/compare"
 MAX_UNITS = 4
@@ -46,6 +47,8 @@ class Selection:
     context: str = GENERAL
     comparison: Optional[str] = None  # the sentence of duration/compare, filled in
     comparison_facts: Tuple[str, ...] = field(default=())
+    # the units that answer a yes/no question first: only these may open with "Yes" or "No"
+    yes_no: Tuple[str, ...] = field(default=())
 
 
 def _context_of(clause: Clause, kb: KnowledgeBase, lexicon: Lexicon, default: str) -> str:
@@ -210,8 +213,51 @@ def _from_last_answer(kb: KnowledgeBase, lexicon: Lexicon, clause: Clause, ask: 
     return None
 
 
+NOT_BME = "not_bme/other"
+
+
+def _nearest(nearest: Sequence[Sequence[Hit]], position: int, settings: Optional[Settings],
+             asked: bool) -> Optional[str]:
+    """The answer a clause's nearest reviewed example adds, if the settings let it."""
+    if settings is None or position >= len(nearest):
+        return None
+    hit = settings.answer(nearest[position], asked)
+    return hit.key if hit else None
+
+
+def _with_nearest(kb: KnowledgeBase, found: List[str], extra: Optional[str],
+                  units: List[str]) -> List[str]:
+    """A question's units with what its nearest example adds: after the specific units the rules
+    chose, or instead of an overview the rules fell back on ("is there anything I can eat to help
+    it heal": the diet answer, not the treatment overview)."""
+    if extra is None or extra in found or extra in units:
+        return found
+    specific = [u for u in found if u == COMPARE or not _is_overview(kb, u)]
+    return [*specific, extra]
+
+
+def _not_bme(kb: KnowledgeBase, reading: Reading, units: List[str]) -> List[str]:
+    """When the message is about something that is not bone marrow edema (a skin bruise, a lump,
+    a tendon), none of the article's numbers or overviews is applied to it: they stay only for a
+    question that names bone marrow edema itself."""
+    if NOT_BME not in units:
+        return units
+    names_bme = any({"bme", "lesion"} & set(c.subjects) for c in reading.questions)
+    return [u for u in units if u == NOT_BME or not (
+        u == COMPARE or u.startswith("duration/") or (_is_overview(kb, u) and not names_bme))]
+
+
+def _first_if_yes_no(clause: Clause, found: Sequence[str], units: Sequence[str]) -> List[str]:
+    """The first new unit answering ``clause`` when it is a yes/no question: the one unit that may
+    open with "Yes" or "No" ("will my knee look bruised?" is not answered "Yes, the knee is
+    among the most common places")."""
+    first = next((u for u in found if u not in units), None)
+    return [first] if first is not None and is_yes_no(clause.text) else []
+
+
 def select(reading: Reading, kb: KnowledgeBase, lexicon: Lexicon, state: State,
-           nlu_ask: Optional[str] = None) -> Selection:
+           nlu_ask: Optional[str] = None, nearest: Sequence[Sequence[Hit]] = (),
+           settings: Optional[Settings] = None) -> Selection:
     """The units that answer each question of ``reading``, in order (at most :data:`MAX_UNITS`).
 
     Args:
@@ -219,15 +265,20 @@ def select(reading: Reading, kb: KnowledgeBase, lexicon: Lexicon, state: State,
         state: the conversation so far.
         nlu_ask: the kind of question the NLU model found for the whole message (its topic), used
             for a lone question whose words name no kind.
+        nearest: for each clause of ``reading``, the answers its nearest reviewed examples name
+            (:mod:`bot.engine.retrieval`); with ``settings``, they add what the rules missed.
     """
     questions = reading.questions
     units: List[str] = []
     ask_answered, context = state.last_ask, state.context
     comparison: Optional[str] = None
     comparison_facts: Tuple[str, ...] = ()
+    yes_no: List[str] = []
     persisting = any({"persisting", "long_persisting"} & set(c.subjects) for c in reading.clauses)
     for position, clause in enumerate(reading.clauses):
         if not clause.is_question:
+            brought = _nearest(nearest, position, settings, asked=False)
+            units += [brought] if brought and brought not in units else []
             continue
         before = reading.clauses[:position]  # (by position: a message may repeat a sentence)
         clause = _in_place(kb, clause, before, state)
@@ -245,6 +296,7 @@ def select(reading: Reading, kb: KnowledgeBase, lexicon: Lexicon, state: State,
                 or overview(kb, lexicon, ask, context)
             if ask == "duration":
                 found, comparison, comparison_facts = _duration_units(kb, reading, context, found)
+            yes_no += _first_if_yes_no(clause, found, units)
             units += [u for u in found if u not in units]
             ask_answered = ask
             continue
@@ -255,6 +307,7 @@ def select(reading: Reading, kb: KnowledgeBase, lexicon: Lexicon, state: State,
         leaning = _from_last_answer(kb, lexicon, clause, ask, context, state,
                                     len(reading.clauses) == 1)
         if leaning is not None:
+            yes_no += _first_if_yes_no(clause, leaning[0], units)
             units += [u for u in leaning[0] if u not in units]
             ask_answered = leaning[1]
             continue
@@ -277,12 +330,15 @@ def select(reading: Reading, kb: KnowledgeBase, lexicon: Lexicon, state: State,
                 persisting and ask in (None, "serious", "decision", "what_is", "causes"))):
             # a length of time told with "still there" asks whether that is long
             found, comparison, comparison_facts = _duration_units(kb, reading, context, found)
+        found = _with_nearest(kb, found, _nearest(nearest, position, settings, asked=True), units)
+        yes_no += _first_if_yes_no(clause, found, units)
         units += [u for u in found if u not in units]
         ask_answered = ask or _ask_of(kb, lexicon, found) or ask_answered
     units += _story_causes(kb, lexicon, reading, units)
+    units = _not_bme(kb, reading, units)
     pasted = any(s in lexicon.report_subjects for c in reading.clauses if not c.is_question
                  for s in c.subjects)
     if pasted and units and lexicon.report_unit and "term/report_wording" not in units:
         units = units[:MAX_UNITS - 1] + [lexicon.report_unit]  # "what does my report mean"
     return Selection(tuple(dict.fromkeys(units[:MAX_UNITS])), ask_answered, context, comparison,
-                     comparison_facts)
+                     comparison_facts, tuple(yes_no))

@@ -27,14 +27,29 @@ async def get(app: Sanic, uri: str) -> Any:
     return await handler(SimpleNamespace(app=app))
 
 
-async def test_live_and_ready_when_the_content_loads(app: Sanic) -> None:
+async def test_live_and_ready_when_the_content_loads(app: Sanic,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("bot.engine.retrieval.load_retriever", lambda: None)  # no build needed
     assert {r.uri for r in app.router.routes} >= {"/health", "/webhook", "/health/live",
                                                     "/health/ready"}
     assert json.loads((await get(app, "/health/live")).body) == {"status": "ok"}
     ready = await get(app, "/health/ready")
     assert ready.status == 200
     assert json.loads(ready.body)["checks"] == {"knowledge": {"status": "ok"},
-                                                "replies": {"status": "ok"}}
+                                                "replies": {"status": "ok"},
+                                                "retrieval": {"status": "ok"}}
+
+
+async def test_not_ready_without_the_index_of_example_questions(
+        app: Sanic, monkeypatch: pytest.MonkeyPatch) -> None:
+    def missing() -> None:
+        raise RuntimeError("build/retrieval/index.npz is missing: run `make setup`")
+
+    monkeypatch.setattr("bot.engine.retrieval.load_retriever", missing)
+    ready = await get(app, "/health/ready")
+    assert ready.status == 503
+    assert json.loads(ready.body)["checks"]["retrieval"] == {"status": "failed",
+                                                             "reason": "RuntimeError"}
 
 
 async def test_not_ready_when_a_content_file_does_not_load(app: Sanic,

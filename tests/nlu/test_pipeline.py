@@ -29,6 +29,16 @@ def ents(nlp: Language, text: str) -> List[Tuple[str, str]]:
     ("can it come back once it has healed", []),  # "come back" is not the spine
     ("both ankles", [("BODY_PART", "ankle")]),
     ("a stress fracture in the heel", [("CAUSE", "stress_fracture"), ("BODY_PART", "foot")]),
+    # bones and regions of a radiology report, by the region the article names
+    ("edema in the navicular and medial cuneiform", [("BODY_PART", "foot"), ("BODY_PART", "foot")]),
+    ("2nd metatarsal stress reaction", [("BODY_PART", "foot"), ("CAUSE", "stress_fracture")]),
+    ("talar dome lesion", [("BODY_PART", "ankle")]),
+    ("lateral tibial plateau", [("BODY_PART", "knee")]),
+    ("medial femoral condyle", [("BODY_PART", "knee")]),
+    ("the femoral head", [("BODY_PART", "hip")]),
+    ("STIR hyperintensity L3 vertebral body", [("BODY_PART", "spine"), ("BODY_PART", "spine")]),
+    ("sacral insufficiency", [("BODY_PART", "spine")]),
+    ("the tibia", []),  # the shin: not a region the article names
     # causes, lay words and misspellings
     ("I have knee osteoarthritus", [("BODY_PART", "knee"), ("CAUSE", "osteoarthritis")]),
     ("it's just wear and tear", [("CAUSE", "osteoarthritis")]),

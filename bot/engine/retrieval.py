@@ -1,0 +1,205 @@
+"""Which answer a question is nearest to, learned from reviewed example questions.
+
+``bot/content/unit_examples.yml`` holds, for each answer unit and each topic's overview
+(``topic/<topic>``), questions that this answer answers, written the way patients write. At set-up
+(`make setup`, ``python -m bot.engine.retrieval``) the sentence model all-MiniLM-L6-v2 (the whole
+pretrained model, 8-bit, not the copy tuned on intents) embeds every example into an index. At run
+time a question's nearest examples name the answers it is most like, each with its score and the
+example that chose it, so every choice can be explained to a clinician ("nearest to the reviewed
+example 'does it hurt all the time'"). Deterministic and offline; :mod:`bot.engine.selection`
+decides when a nearest answer is used.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import sys
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Callable, Dict, List, Optional, Sequence, Tuple
+
+import numpy as np
+import yaml
+
+from bot.knowledge import CONTENT_DIR, ContentError, KnowledgeBase
+
+EXAMPLES_FILE = CONTENT_DIR / "unit_examples.yml"
+BUILD_DIR = Path(__file__).resolve().parents[2] / "build" / "retrieval"
+ENCODER_FILE = BUILD_DIR / "model-int8.onnx"
+INDEX_FILE = BUILD_DIR / "index.npz"
+TOPIC_KEY = "topic/"  # "topic/serious": the overview of the topic, in the patient's context
+TOP = 5
+
+
+@dataclass(frozen=True)
+class Hit:
+    """An answer a question is near: its key (a unit id or ``topic/<topic>``), the cosine
+    similarity of the nearest example, and that example."""
+
+    key: str
+    score: float
+    example: str
+
+
+@dataclass(frozen=True)
+class Settings:
+    """When a nearest answer is used (``retrieval:`` of unit_examples.yml)."""
+
+    threshold: float = 1.1  # never, unless the file says
+    margin: float = 0.0
+    told_threshold: float = 1.1
+    adds: Tuple[str, ...] = ()
+    told: Tuple[str, ...] = ()
+
+    def answer(self, hits: Sequence[Hit], asked: bool) -> Optional[Hit]:
+        """The answer these hits add to a question (``asked``) or to a told sentence, if any:
+        the nearest, when it is one retrieval may add, near enough and clearly nearest."""
+        if not hits:
+            return None
+        best = hits[0]
+        keys, floor = (self.adds, self.threshold) if asked else (self.told, self.told_threshold)
+        runner_up = hits[1].score if len(hits) > 1 else 0.0
+        if best.key in keys and best.score >= floor and best.score - runner_up >= self.margin:
+            return best
+        return None
+
+
+@lru_cache(maxsize=None)
+def load_settings(path: Path = EXAMPLES_FILE) -> Settings:
+    """The ``retrieval:`` settings, checked."""
+    with open(path, encoding="utf-8") as handle:
+        raw = (yaml.safe_load(handle) or {}).get("retrieval") or {}
+    try:
+        settings = Settings(float(raw["threshold"]), float(raw.get("margin", 0.0)),
+                            float(raw["told_threshold"]), tuple(raw.get("adds") or ()),
+                            tuple(raw.get("told") or ()))
+    except (KeyError, TypeError, ValueError) as error:
+        raise ContentError(f"{path}: retrieval: give `threshold`, `told_threshold` (numbers from "
+                           f"0 to 1), `margin`, and the lists `adds` and `told` ({error})")
+    if not set(settings.told) <= set(settings.adds):
+        raise ContentError(f"{path}: retrieval.told: {sorted(set(settings.told) - set(settings.adds))}"
+                           " must also be in `adds`")
+    return settings
+
+
+def load_examples(path: Path = EXAMPLES_FILE) -> Dict[str, Tuple[str, ...]]:
+    """The example questions by key, as written."""
+    with open(path, encoding="utf-8") as handle:
+        raw = yaml.safe_load(handle)
+    examples = (raw or {}).get("examples")
+    if not isinstance(examples, dict) or not examples:
+        raise ContentError(f"{path}: write `examples:`, a mapping of answer id to questions")
+    bad = [k for k, v in examples.items() if not isinstance(v, list) or not v
+           or not all(isinstance(q, str) and q.strip() for q in v)]
+    if bad:
+        raise ContentError(f"{path}: examples.{bad[0]}: write a list of questions (quoted if needed)")
+    return {str(k): tuple(" ".join(q.split()) for q in v) for k, v in examples.items()}
+
+
+def check_keys(examples: Dict[str, Tuple[str, ...]], kb: KnowledgeBase,
+               replies: Sequence[str] = (), path: Path = EXAMPLES_FILE) -> None:
+    """Every key names a unit, a reply of replies.yml or ``topic/<a topic>``."""
+    known = set(kb.units) | set(replies) | {TOPIC_KEY + t for t in kb.topics}
+    unknown = sorted(set(examples) - known)
+    if unknown:
+        raise ContentError(f"{path}: examples: unknown answer ids {unknown}; use a unit id of "
+                           "answer_units.yml, a reply of replies.yml or topic/<topic>")
+
+
+def fingerprint(path: Path = EXAMPLES_FILE) -> str:
+    """What the index was built from: the examples file (the model is pinned by hash)."""
+    return hashlib.sha256(path.read_bytes()).hexdigest()[:16]
+
+
+class Retriever:
+    """The index of example vectors and the encoder for new questions."""
+
+    def __init__(self, vectors: np.ndarray, keys: Sequence[str], texts: Sequence[str],
+                 encode: Callable[[List[str]], np.ndarray]) -> None:
+        self.vectors, self.keys, self.texts, self.encode = vectors, list(keys), list(texts), encode
+
+    @classmethod
+    def load(cls, folder: Path = BUILD_DIR, examples: Path = EXAMPLES_FILE) -> "Retriever":
+        """The index set-up built; an error that says how to rebuild it when it is missing or was
+        built from other examples."""
+        from bot.nlu.minilm_onnx import OnnxMiniLM
+
+        index = folder / INDEX_FILE.name
+        if not index.exists():
+            raise RuntimeError(f"{index} is missing: run `make setup` (it builds the index of "
+                               f"{examples.name}).")
+        data = np.load(index, allow_pickle=False)
+        if str(data["fingerprint"]) != fingerprint(examples):
+            raise RuntimeError(f"{index} was built from another {examples.name}: run `make setup` "
+                               "to rebuild it.")
+        encoder = OnnxMiniLM(folder / ENCODER_FILE.name)
+        return cls(data["vectors"], [str(k) for k in data["keys"]],
+                   [str(t) for t in data["texts"]], lambda texts: encoder.encode(texts))
+
+    def nearest(self, questions: Sequence[str], top: int = TOP) -> List[Tuple[Hit, ...]]:
+        """For each question, the ``top`` nearest answers, best first, one hit per answer."""
+        if not questions:
+            return []
+        scores = self.encode(list(questions)) @ self.vectors.T
+        found = []
+        for row in scores:
+            hits: Dict[str, Hit] = {}
+            for i in np.argsort(-row):
+                key = self.keys[i]
+                if key not in hits:
+                    hits[key] = Hit(key, round(float(row[i]), 4), self.texts[i])
+                    if len(hits) == top:
+                        break
+            found.append(tuple(hits.values()))
+        return found
+
+
+
+
+@lru_cache(maxsize=1)
+def load_retriever() -> Retriever:
+    """The set-up's retriever, loaded once per process (an error says how to build it)."""
+    return Retriever.load()
+
+
+def built_retriever() -> Optional[Retriever]:
+    """The retriever when set-up has built it, else ``None`` (the reading rules alone answer:
+    the quick tests, which run without `make setup`). The servers check it is there before they
+    say they are ready (:mod:`bot.deploy.actions_server`)."""
+    return load_retriever() if (BUILD_DIR / INDEX_FILE.name).exists() else None
+
+
+def build(folder: Path = BUILD_DIR, examples_path: Path = EXAMPLES_FILE) -> Path:
+    """Export the pretrained sentence model (its own sentence embedding, the mean of the last
+    layer) and embed every example into ``folder``."""
+    from bot.knowledge import load_knowledge
+    from bot.nlu.minilm import LAYERS
+    from bot.nlu.minilm_onnx import OnnxMiniLM, export
+
+    examples = load_examples(examples_path)
+    from bot.engine.replies import load_replies
+
+    check_keys(examples, load_knowledge(), list(load_replies().replies), examples_path)
+    encoder_path = folder / ENCODER_FILE.name
+    print(f"Exporting the sentence model for retrieval -> {encoder_path}", flush=True)
+    export(encoder_path, pooled=(LAYERS,))
+    keys = [k for k, qs in examples.items() for _ in qs]
+    texts = [q for qs in examples.values() for q in qs]
+    print(f"Embedding {len(texts)} example questions of {len(examples)} answers", flush=True)
+    vectors = OnnxMiniLM(encoder_path).encode(texts)
+    index = folder / INDEX_FILE.name
+    np.savez(index, vectors=vectors.astype(np.float32), keys=np.array(keys), texts=np.array(texts),
+             fingerprint=np.array(fingerprint(examples_path)))
+    return index
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    args = list(sys.argv[1:] if argv is None else argv)
+    folder = Path(args[0]) if args else BUILD_DIR
+    print(f"Wrote {build(folder)}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
