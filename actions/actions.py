@@ -29,8 +29,9 @@ def send(dispatcher: CollectingDispatcher, reply: Reply, **about: Any) -> None:
     """Send a :class:`bot.engine.replies.Reply` with its quick-reply buttons, and what it is (its kind,
     answer ids, review note: ``KIND_KEY``), which the channels and the tracker store receive."""
     buttons = [{"title": b.title, "payload": b.payload} for b in reply.buttons]
+    why = {"why": list(reply.why)} if reply.why else {}
     dispatcher.utter_message(text=reply.text, buttons=buttons, **{KIND_KEY: {
-        "kind": reply_kind(reply), "answer_id": reply.answer_id, **about}})
+        "kind": reply_kind(reply), "answer_id": reply.answer_id, **why, **about}})
 
 
 def _latest_entity(tracker: Tracker, entity_type: str) -> Optional[Text]:

@@ -55,6 +55,7 @@ class Reply:
     ask: Optional[str] = None  # the kind of question answered, for follow-ups ("and the hip?")
     context: Optional[str] = None  # the context the answer was given in
     name: Optional[str] = None  # the replies.yml name of a non-medical reply ("fallback", ...)
+    why: Tuple[str, ...] = field(default=())  # what chose each answer unit (selection's audit)
 
     @property
     def answer_ids(self) -> Tuple[str, ...]:
@@ -257,7 +258,7 @@ def compose(selection: Selection) -> Reply:
     last = [u for u in selection.units if u != COMPARE][-1]
     buttons = tuple(topic_button(kb, t) for t in kb.topics[kb.unit(last).topic].next)
     return Reply("\n\n".join(texts), buttons, "+".join(selection.units),
-                 tuple(dict.fromkeys(facts)), selection.ask, selection.context)
+                 tuple(dict.fromkeys(facts)), selection.ask, selection.context, why=selection.why)
 
 
 def _worry(clauses: Sequence[Clause], intent: Optional[str]) -> Optional[str]:

@@ -49,6 +49,7 @@ class Selection:
     comparison_facts: Tuple[str, ...] = field(default=())
     # the units that answer a yes/no question first: only these may open with "Yes" or "No"
     yes_no: Tuple[str, ...] = field(default=())
+    why: Tuple[str, ...] = field(default=())  # for each unit, what chose it (for the audit)
 
 
 def _context_of(clause: Clause, kb: KnowledgeBase, lexicon: Lexicon, default: str) -> str:
@@ -217,23 +218,30 @@ NOT_BME = "not_bme/other"
 
 
 def _nearest(nearest: Sequence[Sequence[Hit]], position: int, settings: Optional[Settings],
-             asked: bool) -> Optional[str]:
+             asked: bool) -> Optional[Hit]:
     """The answer a clause's nearest reviewed example adds, if the settings let it."""
     if settings is None or position >= len(nearest):
         return None
-    hit = settings.answer(nearest[position], asked)
-    return hit.key if hit else None
+    return settings.answer(nearest[position], asked)
 
 
-def _with_nearest(kb: KnowledgeBase, found: List[str], extra: Optional[str],
+def _why(units: Sequence[str], hits: Sequence[Hit]) -> Tuple[str, ...]:
+    """Why each unit was chosen, for the audit: the reviewed example it was nearest to, or the
+    reading rules (bot/content/questions.yml)."""
+    by_key = {h.key: h for h in hits}
+    return tuple(f"{u}: nearest example \"{by_key[u].example}\" ({by_key[u].score:.2f})"
+                 if u in by_key else f"{u}: reading rules" for u in units)
+
+
+def _with_nearest(kb: KnowledgeBase, found: List[str], hit: Optional[Hit],
                   units: List[str]) -> List[str]:
     """A question's units with what its nearest example adds: after the specific units the rules
     chose, or instead of an overview the rules fell back on ("is there anything I can eat to help
     it heal": the diet answer, not the treatment overview)."""
-    if extra is None or extra in found or extra in units:
+    if hit is None or hit.key in found or hit.key in units:
         return found
     specific = [u for u in found if u == COMPARE or not _is_overview(kb, u)]
-    return [*specific, extra]
+    return [*specific, hit.key]
 
 
 def _not_bme(kb: KnowledgeBase, reading: Reading, units: List[str]) -> List[str]:
@@ -274,11 +282,14 @@ def select(reading: Reading, kb: KnowledgeBase, lexicon: Lexicon, state: State,
     comparison: Optional[str] = None
     comparison_facts: Tuple[str, ...] = ()
     yes_no: List[str] = []
+    hits: List[Hit] = []
     persisting = any({"persisting", "long_persisting"} & set(c.subjects) for c in reading.clauses)
     for position, clause in enumerate(reading.clauses):
         if not clause.is_question:
             brought = _nearest(nearest, position, settings, asked=False)
-            units += [brought] if brought and brought not in units else []
+            if brought and brought.key not in units:
+                units.append(brought.key)
+                hits.append(brought)
             continue
         before = reading.clauses[:position]  # (by position: a message may repeat a sentence)
         clause = _in_place(kb, clause, before, state)
@@ -330,7 +341,9 @@ def select(reading: Reading, kb: KnowledgeBase, lexicon: Lexicon, state: State,
                 persisting and ask in (None, "serious", "decision", "what_is", "causes"))):
             # a length of time told with "still there" asks whether that is long
             found, comparison, comparison_facts = _duration_units(kb, reading, context, found)
-        found = _with_nearest(kb, found, _nearest(nearest, position, settings, asked=True), units)
+        hit = _nearest(nearest, position, settings, asked=True)
+        hits += [hit] if hit else []
+        found = _with_nearest(kb, found, hit, units)
         yes_no += _first_if_yes_no(clause, found, units)
         units += [u for u in found if u not in units]
         ask_answered = ask or _ask_of(kb, lexicon, found) or ask_answered
@@ -340,5 +353,6 @@ def select(reading: Reading, kb: KnowledgeBase, lexicon: Lexicon, state: State,
                  for s in c.subjects)
     if pasted and units and lexicon.report_unit and "term/report_wording" not in units:
         units = units[:MAX_UNITS - 1] + [lexicon.report_unit]  # "what does my report mean"
-    return Selection(tuple(dict.fromkeys(units[:MAX_UNITS])), ask_answered, context, comparison,
-                     comparison_facts, tuple(yes_no))
+    chosen = tuple(dict.fromkeys(units[:MAX_UNITS]))
+    return Selection(chosen, ask_answered, context, comparison, comparison_facts, tuple(yes_no),
+                     _why(chosen, hits))

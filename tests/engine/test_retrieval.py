@@ -1,0 +1,128 @@
+"""The nearest reviewed example question (bot.engine.retrieval) and when selection uses it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import List
+
+import numpy as np
+import pytest
+
+from bot.engine.reading import read_message
+from bot.engine.retrieval import (BUILD_DIR, EXAMPLES_FILE, TOPIC_KEY, Hit, Retriever, Settings,
+                                  build, check_keys, load_examples, load_settings)
+from bot.engine.selection import State, select
+from bot.engine.reading import load_lexicon
+from bot.knowledge import ContentError, load_knowledge
+
+KB = load_knowledge()
+SETTINGS = Settings(threshold=0.6, margin=0.05, told_threshold=0.7,
+                    adds=("not_covered/diet", "not_bme/other"), told=("not_bme/other",))
+
+
+def test_every_key_is_an_answer_and_every_addable_answer_has_examples() -> None:
+    examples = load_examples()
+    check_keys(examples, KB)
+    assert {TOPIC_KEY + t for t in KB.topics} <= set(examples)
+    settings = load_settings()
+    assert set(settings.adds) <= set(examples) and set(settings.told) <= set(settings.adds)
+    assert all(len(qs) >= 8 for qs in examples.values())
+
+
+def test_an_unknown_key_is_named_with_the_fix() -> None:
+    with pytest.raises(ContentError, match=r"unknown answer ids \['term/nope'\].*topic/<topic>"):
+        check_keys({"term/nope": ("what is nope",)}, KB)
+
+
+def test_examples_must_be_lists_of_questions(tmp_path: Path) -> None:
+    bad = tmp_path / "unit_examples.yml"
+    bad.write_text("examples:\n  term/lesion: what is a lesion\n")
+    with pytest.raises(ContentError, match="examples.term/lesion: write a list of questions"):
+        load_examples(bad)
+
+
+@pytest.mark.parametrize("hits, asked, expected", [
+    # near, clearly nearest, and an answer retrieval may add: used
+    ([Hit("not_covered/diet", 0.8, "e"), Hit("topic/treatment", 0.6, "e")], True, "not_covered/diet"),
+    # not clearly nearest (within the margin): not used
+    ([Hit("not_covered/diet", 0.8, "e"), Hit("topic/treatment", 0.78, "e")], True, None),
+    # not near enough
+    ([Hit("not_covered/diet", 0.55, "e")], True, None),
+    # an answer the rules give (an overview): never added by retrieval
+    ([Hit("topic/treatment", 0.95, "e")], True, None),
+    # a told sentence brings only its own list, at its own threshold
+    ([Hit("not_covered/diet", 0.9, "e")], False, None),
+    ([Hit("not_bme/other", 0.65, "e")], False, None),
+    ([Hit("not_bme/other", 0.75, "e")], False, "not_bme/other"),
+    ([], True, None),
+])
+def test_when_the_nearest_answer_is_used(hits: List[Hit], asked: bool, expected: str) -> None:
+    found = SETTINGS.answer(hits, asked)
+    assert (found.key if found else None) == expected
+
+
+class FakeEncoder:
+    """Vectors by keyword, so the nearest example is known without the model."""
+
+    WORDS = ("breakfast", "bruise", "serious")
+
+    def __call__(self, texts: List[str]) -> np.ndarray:
+        vectors = np.array([[1.0 if w in t.lower() else 0.0 for w in self.WORDS] + [0.2]
+                            for t in texts])
+        return vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
+
+
+def fake_retriever() -> Retriever:
+    texts = ["what breakfast is best", "a bruise on my skin", "is it serious"]
+    keys = ["not_covered/diet", "not_bme/other", "topic/serious"]
+    encode = FakeEncoder()
+    return Retriever(encode(texts), keys, texts, encode)
+
+
+def test_nearest_gives_one_hit_per_answer_best_first_with_its_example() -> None:
+    [hits] = fake_retriever().nearest(["a bigger breakfast?"])
+    assert hits[0] == Hit("not_covered/diet", pytest.approx(1.0, abs=1e-3), "what breakfast is best")
+    assert len({h.key for h in hits}) == len(hits) == 3
+    assert fake_retriever().nearest([]) == []
+
+
+def test_selection_adds_the_nearest_answer_and_says_why() -> None:
+    text = "would a change of breakfast help it heal?"
+    reading = read_message(text)
+    nearest = fake_retriever().nearest([c.text for c in reading.clauses])
+    chosen = select(reading, KB, load_lexicon(), State(), "treatment", nearest, SETTINGS)
+    assert chosen.units == ("not_covered/diet",)  # instead of the overview the rules fell back on
+    assert chosen.why == ('not_covered/diet: nearest example "what breakfast is best" (1.00)',)
+    # without retrieval, the rules alone
+    assert "not_covered/diet" not in select(reading, KB, load_lexicon(), State(), "treatment").units
+
+
+def test_nothing_of_the_articles_numbers_for_what_is_not_bone_marrow_edema() -> None:
+    text = "I have a bruise on my skin from 3 weeks ago. How long does it last?"
+    reading = read_message(text)
+    nearest = fake_retriever().nearest([c.text for c in reading.clauses])
+    units = select(reading, KB, load_lexicon(), State(), "duration", nearest,
+                   Settings(0.6, 0.05, 0.6, ("not_bme/other",), ("not_bme/other",))).units
+    assert units == ("not_bme/other",)
+
+
+@pytest.mark.slow
+def test_the_built_index_finds_its_own_examples(tmp_path: Path) -> None:
+    if not (BUILD_DIR / "model-int8.onnx").exists():
+        pytest.fail("run `make setup` first: it exports the sentence model")
+    build(tmp_path, EXAMPLES_FILE)
+    retriever = Retriever.load(tmp_path, EXAMPLES_FILE)
+    examples = load_examples()
+    sample = [(key, qs[0]) for key, qs in examples.items()]
+    found = retriever.nearest([q for _, q in sample])
+    assert [hits[0].key for hits in found] == [key for key, _ in sample]
+    assert all(hits[0].score > 0.95 for hits in found)  # 8-bit: the batch moves it a little
+
+
+def test_a_missing_or_stale_index_says_how_to_rebuild(tmp_path: Path) -> None:
+    with pytest.raises(RuntimeError, match="run `make setup`"):
+        Retriever.load(tmp_path)
+    np.savez(tmp_path / "index.npz", vectors=np.zeros((1, 3)), keys=np.array(["k"]),
+             texts=np.array(["t"]), fingerprint=np.array("old"))
+    with pytest.raises(RuntimeError, match="built from another unit_examples.yml: run `make setup`"):
+        Retriever.load(tmp_path)
