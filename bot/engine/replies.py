@@ -201,13 +201,12 @@ def topic_answer(topic: str, cause: Optional[str] = None) -> Reply:
 
 
 def context_noted(cause: Optional[str], body_part: Optional[str]) -> Reply:
-    """Acknowledge what the user told us about themselves, without any medical statement."""
+    """Acknowledge what the user told us about themselves, without any medical statement and
+    without repeating what was read from it (the cause and body part are kept in slots)."""
     kb = load_knowledge()
-    things = [kb.causes[cause].name] if cause is not None and cause in kb.causes else []
-    things += [kb.body_parts[body_part]] if body_part is not None and body_part in kb.body_parts else []
-    if not things:
-        return _named("context_unknown")
-    return _named("context_noted", things=", ".join(things))
+    known = (cause is not None and cause in kb.causes) or \
+        (body_part is not None and body_part in kb.body_parts)
+    return _named("context_noted" if known else "context_unknown")
 
 
 def did_you_mean(ranking: Sequence[Mapping[str, Any]]) -> Reply:

@@ -22,6 +22,7 @@ from bot.engine.reading import NO_ASK, Clause, Lexicon, Reading, is_yes_no
 from bot.engine.retrieval import Hit, Settings
 
 COMPARE = "duration/compare"
+BODY_PREFIX = "body/"  # the units that say what the article says of a body part
 MAX_UNITS = 4
 MAX_UNITS_PER_QUESTION = 3  # one when the message asks several questions
 LONG_MONTHS = 12.5  # beyond the article's "4 to 12 months": the long-lasting unit answers
@@ -138,6 +139,11 @@ def _for_clause(kb: KnowledgeBase, lexicon: Lexicon, clause: Clause, ask: Option
     if units and all(u in given for u in units) and not with_overview and not clause.inherited:
         return []  # answered already by an earlier question of the message
     units = [u for u in units if u not in given][:limit]
+    if clause.inherited and ask not in (None, NO_ASK, "where") and units and \
+            all(u.startswith(BODY_PREFIX) for u in units):
+        # a body part told in the story narrows the answer, never replaces it: "I twisted my
+        # ankle ... what causes it?" gets the causes, then what the article says of the ankle
+        return [*(u for u in overview(kb, lexicon, ask, context) if u not in given), *units][:2]
     if clause.inherited and ask not in _OWN_ANSWER_KINDS:
         # "should I be worried?" after a story: the question's own answer in the story's context
         # first, then at most what the story's words add ("... and how long can it last?")

@@ -113,7 +113,7 @@ async def test_feedback_is_stored_with_the_answer_it_rates_and_changes_no_slot()
 
 async def test_inform_names_what_was_understood() -> None:
     messages, _ = await run(ActionAnswer(), tracker("inform", {"cause": "acl_tear", "body_part": "knee"}))
-    assert messages[0]["text"].startswith("Thanks for telling me (an ACL tear, knee)")
+    assert messages[0]["text"].startswith("Thanks for telling me. I'll keep that in mind.")
 
 
 async def test_session_start_sends_the_disclaimer_and_carries_nothing_over() -> None:

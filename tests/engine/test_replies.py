@@ -63,7 +63,8 @@ def test_a_guessed_emergency_without_a_rule_is_answered_with_what_to_do_now() ->
 
 def test_inform_acknowledges_context_without_medical_claims() -> None:
     reply = reply_for("inform", cause="osteoarthritis", body_part="knee")
-    assert reply.text.startswith("Thanks for telling me (osteoarthritis, knee)")
+    assert reply.text.startswith("Thanks for telling me. I'll keep that in mind.")
+    assert "osteoarthritis" not in reply.text and "knee" not in reply.text  # no labels shown
     assert reply.facts == () and reply.buttons
 
 

@@ -80,3 +80,27 @@ def test_no_article_number_for_what_is_not_bone_marrow_edema(reply_to) -> None:
                for x, t, n in itertools.product(NOT_BME, NOT_BME_TEMPLATES, ["3 weeks", "9 months"])
                for r in [reply_to(t.format(x=x, n=n))] if ARTICLE_NUMBERS.search(r.text)]
     assert applied == []
+
+
+BROAD = {"what_is": "what is it?", "how_found": "how is it found?", "serious": "is it serious?",
+         "causes": "what causes it?", "osteoarthritis": "what is the link with arthritis?",
+         "injury": "what does it mean after an injury?", "symptoms": "what are the symptoms?",
+         "treatment": "how is it treated?", "duration": "how long does it last?",
+         "sources": "where does your information come from?"}
+CONTEXTS = {"general": "My MRI showed bone marrow edema.",
+            "osteoarthritis": "I have osteoarthritis and my MRI showed bone marrow edema.",
+            "injury": "I twisted my ankle playing football and my MRI showed bone marrow edema."}
+
+
+@pytest.mark.slow
+def test_a_broad_question_gets_its_topics_overview_in_the_patients_context(reply_to) -> None:
+    from bot.knowledge import load_knowledge
+
+    kb = load_knowledge()
+    wrong = []
+    for (topic, question), (context, told) in itertools.product(BROAD.items(), CONTEXTS.items()):
+        expected = kb.answer(topic, context).answer_id
+        got = reply_to(f"{told} {question}").answer_ids
+        if expected not in got:
+            wrong.append((topic, context, expected, got))
+    assert wrong == []
