@@ -17,8 +17,8 @@ from bot.care_team import with_care_team
 from bot.deploy.settings import care_team
 from bot.feedback import (answer_extras, feedback_record, feedback_reply, is_feedback,
                           with_feedback)
-from bot.engine.replies import (KIND_KEY, Reply, disclaimer, reply_for, reply_kind, slots_after,
-                         state_from_slots)
+from bot.engine.replies import KIND_KEY, Reply, disclaimer, reply_kind, state_from_slots
+from bot.engine.turn import take_turn
 from bot.safety import RED_FLAG_ENTITY
 from bot.summary import TAKE_HOME, given, summary_path, take_home_reply
 
@@ -59,19 +59,12 @@ class ActionAnswer(Action):
                                             care_team()),
                  feedback=feedback_record(intent, tracker.get_slot("answer_id")))
             return []
-        reply = reply_for(
-            intent,
-            cause=tracker.get_slot("cause"),
-            body_part=tracker.get_slot("body_part"),
-            red_flag=_latest_entity(tracker, RED_FLAG_ENTITY),
-            ranking=message.get("intent_ranking") or [],
-            text=message.get("text") or "",
-            entities=message.get("entities") or [],
-            state=state,
-        )
-        reply = with_care_team(reply, intent, care_team())  # the contact card, never when urgent
-        events = [SlotSet(name, value) for name, value in slots_after(reply).items()]
-        if reply_kind(reply) == "answer":
+        turn = take_turn(intent, tracker.slots, red_flag=_latest_entity(tracker, RED_FLAG_ENTITY),
+                         ranking=message.get("intent_ranking") or [],
+                         text=message.get("text") or "", entities=message.get("entities") or [])
+        reply = with_care_team(turn.reply, intent, care_team())  # the contact card, never when urgent
+        events = [SlotSet(name, value) for name, value in turn.slots.items()]
+        if turn.kind == "answer":
             listed = given(reply.answer_ids, listed)
             send(dispatcher, with_feedback(reply), summary=summary_path(listed),
                  **answer_extras(reply, date.today()))

@@ -131,7 +131,7 @@ async def run_answer_cases(parse: Callable[[str], Awaitable[Dict]],
                            cases: Sequence[Dict]) -> AnswerScore:
     """Play each case's turns as one conversation, as the answer action would, and check the
     answer ids of every reply (``parse``: e.g. ``Agent.parse_message``)."""
-    from bot.engine.replies import reply_for, slots_after, state_from_slots
+    from bot.engine.turn import take_turn
 
     results = []
     for case in cases:
@@ -144,12 +144,11 @@ async def run_answer_cases(parse: Callable[[str], Awaitable[Dict]],
                 if entity.get("entity") in ENTITY_SLOTS:
                     slots[ENTITY_SLOTS[entity["entity"]]] = entity.get("value")
             red = [e.get("value") for e in entities if e.get("entity") == "red_flag"]
-            reply = reply_for(parsed["intent"]["name"], cause=slots.get("cause"),  # type: ignore[arg-type]
-                              body_part=slots.get("body_part"),  # type: ignore[arg-type]
-                              red_flag=red[-1] if red else None,
-                              ranking=parsed.get("intent_ranking") or [], text=turn["text"],
-                              entities=entities, state=state_from_slots(slots))
-            slots.update(slots_after(reply))
+            said = take_turn(parsed["intent"]["name"], slots, red_flag=red[-1] if red else None,
+                             ranking=parsed.get("intent_ranking") or [], text=turn["text"],
+                             entities=entities)
+            reply = said.reply
+            slots.update(said.slots)
             ids = reply_ids(reply)
             got.append((turn["text"], "+".join(ids)))
             problem = _turn_problem(ids, turn)

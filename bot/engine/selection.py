@@ -4,11 +4,14 @@ A pure function of what :mod:`bot.engine.reading` read, the NLU's topic for the 
 conversation knows (the patient's context, the last kind of question and the last units given).
 Wording comes only from the content files; this module only picks ids.
 
-Why rules over units and not a second classifier: the article holds 35 facts, so the answers are
-few and known, and each choice must be auditable by a clinician ("this sentence was chosen
-because the message said 'bone bruise'"). The sentence model stays where it is strong, the
-message's topic; the words the patient used pick the unit within it. Deterministic, offline,
-and well under a millisecond a message.
+Two mechanisms choose, each explainable to a clinician. The reading rules of
+``bot/content/questions.yml`` handle structure: several questions, follow-ups, a length of time
+compared with the article's, settled stories, the patient's context, and the words of terms and
+reports. The nearest reviewed example question (:mod:`bot.engine.retrieval`, learned from
+``bot/content/unit_examples.yml``) adds what the rules missed, for each clause: "is there anything
+I can eat" is nearest to the diet answer's examples though no rule names food. Each choice says
+why (:attr:`Selection.why`). Deterministic and offline; the rules take well under a millisecond,
+the nearest example one pass of the sentence model for the message's clauses.
 """
 
 from __future__ import annotations
