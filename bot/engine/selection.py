@@ -250,6 +250,8 @@ def _with_nearest(kb: KnowledgeBase, found: List[str], hit: Optional[Hit],
     if hit is None or hit.key in found or hit.key in units:
         return found
     specific = [u for u in found if u == COMPARE or not _is_overview(kb, u)]
+    if any(u.split("/")[0] == hit.key.split("/")[0] for u in specific):
+        return found  # the rules chose an answer of its kind already ("can I keep running?")
     return [*specific, hit.key]
 
 
