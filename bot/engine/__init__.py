@@ -1,7 +1,9 @@
 """The answer engine: reading a patient's message, choosing the reviewed answer units that answer
-it, and building the turn's reply (docs/architecture.md).
+it, and building the turn's reply (docs/architecture.md). The front door is
+:func:`bot.engine.turn.take_turn`.
 
-- :mod:`bot.engine.reading` cuts a message into questions and finds what each asks and names;
-- :mod:`bot.engine.selection` chooses the units for each question;
-- :mod:`bot.engine.replies` builds the whole turn: the reply, its kind and the slots it leaves.
+- :mod:`bot.engine.reading` cuts a message into clauses and finds what each asks and names;
+- :mod:`bot.engine.retrieval` finds each clause's nearest reviewed example questions;
+- :mod:`bot.engine.selection` chooses the units for each question, and records why;
+- :mod:`bot.engine.replies` composes the reply, its kind and the slots it leaves.
 """
