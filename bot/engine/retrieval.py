@@ -117,7 +117,14 @@ class Retriever:
 
     def __init__(self, vectors: np.ndarray, keys: Sequence[str], texts: Sequence[str],
                  encode: Callable[[List[str]], np.ndarray]) -> None:
-        self.vectors, self.keys, self.texts, self.encode = vectors, list(keys), list(texts), encode
+        # grouped by answer, so each answer's best example is one reduction per question
+        order = np.argsort(np.array(keys), kind="stable")
+        self.vectors = np.ascontiguousarray(vectors[order])
+        self.keys = [keys[i] for i in order]
+        self.texts = [texts[i] for i in order]
+        self.encode = encode
+        self._starts = np.array([i for i, key in enumerate(self.keys)
+                                 if i == 0 or self.keys[i - 1] != key])
 
     @classmethod
     def load(cls, folder: Path = BUILD_DIR, examples: Path = EXAMPLES_FILE) -> "Retriever":
@@ -144,17 +151,15 @@ class Retriever:
         scores = self.encode(list(questions)) @ self.vectors.T
         found = []
         for row in scores:
-            hits: Dict[str, Hit] = {}
-            for i in np.argsort(-row):
-                key = self.keys[i]
-                if key not in hits:
-                    hits[key] = Hit(key, round(float(row[i]), 4), self.texts[i])
-                    if len(hits) == top:
-                        break
-            found.append(tuple(hits.values()))
+            best = np.maximum.reduceat(row, self._starts)  # each answer's nearest example
+            found.append(tuple(self._hit(row, int(group)) for group in np.argsort(-best)[:top]))
         return found
 
-
+    def _hit(self, row: np.ndarray, group: int) -> Hit:
+        start = int(self._starts[group])
+        end = int(self._starts[group + 1]) if group + 1 < len(self._starts) else len(self.keys)
+        i = start + int(np.argmax(row[start:end]))
+        return Hit(self.keys[i], round(float(row[i]), 4), self.texts[i])
 
 
 @lru_cache(maxsize=1)
