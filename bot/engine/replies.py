@@ -18,7 +18,7 @@ import yaml
 from bot.knowledge import CONTENT_DIR, GENERAL, ContentError, KnowledgeBase, load_knowledge
 from bot.engine.reading import Clause, find_ask, fold, load_lexicon, read_message
 from bot.safety import is_settled_story, safety_check_note, urgent_message
-from bot.engine.retrieval import built_retriever, load_settings
+from bot.engine.retrieval import NearestByClause, built_retriever, load_settings
 from bot.engine.selection import COMPARE, Selection, State, select
 
 REPLIES_FILE = CONTENT_DIR / "replies.yml"
@@ -301,7 +301,7 @@ def answer_message(text: str, entities: Sequence[Mapping[str, Any]], intent: Opt
         story = Clause(fold(text), True, _worry(reading.clauses, intent), told, False, False)
         reading = type(reading)(reading.clauses + (story,), reading.months, reading.time_words)
     retriever = built_retriever()
-    nearest = retriever.nearest([c.text for c in reading.clauses]) if retriever else []
+    nearest = NearestByClause(retriever, [c.text for c in reading.clauses]) if retriever else ()
     selection = select(reading, load_knowledge(), lexicon, state, nlu_ask(intent), nearest,
                        load_settings())
     return compose(selection) if selection.units else None

@@ -48,19 +48,17 @@ class Settings:
 
     threshold: float = 1.1  # never, unless the file says
     margin: float = 0.0
-    told_threshold: float = 1.1
     adds: Tuple[str, ...] = ()
-    told: Tuple[str, ...] = ()
 
-    def answer(self, hits: Sequence[Hit], asked: bool) -> Optional[Hit]:
-        """The answer these hits add to a question (``asked``) or to a told sentence, if any:
-        the nearest, when it is one retrieval may add, near enough and clearly nearest."""
+    def answer(self, hits: Sequence[Hit]) -> Optional[Hit]:
+        """The answer these hits give a question, if any: the nearest, when it is one retrieval
+        may add, near enough and clearly nearer than the next answer."""
         if not hits:
             return None
         best = hits[0]
-        keys, floor = (self.adds, self.threshold) if asked else (self.told, self.told_threshold)
         runner_up = hits[1].score if len(hits) > 1 else 0.0
-        if best.key in keys and best.score >= floor and best.score - runner_up >= self.margin:
+        if best.key in self.adds and best.score >= self.threshold and \
+                best.score - runner_up >= self.margin:
             return best
         return None
 
@@ -71,16 +69,11 @@ def load_settings(path: Path = EXAMPLES_FILE) -> Settings:
     with open(path, encoding="utf-8") as handle:
         raw = (yaml.safe_load(handle) or {}).get("retrieval") or {}
     try:
-        settings = Settings(float(raw["threshold"]), float(raw.get("margin", 0.0)),
-                            float(raw["told_threshold"]), tuple(raw.get("adds") or ()),
-                            tuple(raw.get("told") or ()))
+        return Settings(float(raw["threshold"]), float(raw.get("margin", 0.0)),
+                        tuple(raw.get("adds") or ()))
     except (KeyError, TypeError, ValueError) as error:
-        raise ContentError(f"{path}: retrieval: give `threshold`, `told_threshold` (numbers from "
-                           f"0 to 1), `margin`, and the lists `adds` and `told` ({error})")
-    if not set(settings.told) <= set(settings.adds):
-        raise ContentError(f"{path}: retrieval.told: {sorted(set(settings.told) - set(settings.adds))}"
-                           " must also be in `adds`")
-    return settings
+        raise ContentError(f"{path}: retrieval: give `threshold` and `margin` (numbers from 0 to "
+                           f"1) and the list `adds` ({error})")
 
 
 def load_examples(path: Path = EXAMPLES_FILE) -> Dict[str, Tuple[str, ...]]:
@@ -160,6 +153,31 @@ class Retriever:
         end = int(self._starts[group + 1]) if group + 1 < len(self._starts) else len(self.keys)
         i = start + int(np.argmax(row[start:end]))
         return Hit(self.keys[i], round(float(row[i]), 4), self.texts[i])
+
+
+class NearestByClause(Sequence[Tuple[Hit, ...]]):
+    """The nearest answers of each clause, found only for the clauses selection asks about (one
+    pass of the sentence model each): most questions are answered by the rules alone, and a
+    message's other clauses cost nothing."""
+
+    def __init__(self, retriever: Retriever, clauses: Sequence[str]) -> None:
+        self._retriever, self._clauses = retriever, list(clauses)
+        self._found: Dict[int, Tuple[Hit, ...]] = {}
+
+    def __len__(self) -> int:
+        return len(self._clauses)
+
+    def __getitem__(self, position: int) -> Tuple[Hit, ...]:  # type: ignore[override]
+        if not isinstance(position, int):
+            raise TypeError("look up one clause at a time")
+        if position not in self._found:
+            self._found[position] = self._retriever.nearest([self._clauses[position]])[0]
+        return self._found[position]
+
+    @property
+    def looked_up(self) -> int:
+        """How many clauses were embedded."""
+        return len(self._found)
 
 
 @lru_cache(maxsize=1)

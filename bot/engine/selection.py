@@ -226,12 +226,12 @@ def _from_last_answer(kb: KnowledgeBase, lexicon: Lexicon, clause: Clause, ask: 
 NOT_BME = "not_bme/other"
 
 
-def _nearest(nearest: Sequence[Sequence[Hit]], position: int, settings: Optional[Settings],
-             asked: bool) -> Optional[Hit]:
-    """The answer a clause's nearest reviewed example adds, if the settings let it."""
+def _nearest(nearest: Sequence[Sequence[Hit]], position: int,
+             settings: Optional[Settings]) -> Optional[Hit]:
+    """The answer a question's nearest reviewed example adds, if the settings let it."""
     if settings is None or position >= len(nearest):
         return None
-    return settings.answer(nearest[position], asked)
+    return settings.answer(nearest[position])
 
 
 def _why(units: Sequence[str], hits: Sequence[Hit]) -> Tuple[str, ...]:
@@ -244,9 +244,9 @@ def _why(units: Sequence[str], hits: Sequence[Hit]) -> Tuple[str, ...]:
 
 def _with_nearest(kb: KnowledgeBase, found: List[str], hit: Optional[Hit],
                   units: List[str]) -> List[str]:
-    """A question's units with what its nearest example adds: after the specific units the rules
-    chose, or instead of an overview the rules fell back on ("is there anything I can eat to help
-    it heal": the diet answer, not the treatment overview)."""
+    """A question's units with what its nearest example adds instead of the overview the rules
+    fell back on ("is there anything I can eat to help it heal": the diet answer, not the
+    treatment overview)."""
     if hit is None or hit.key in found or hit.key in units:
         return found
     specific = [u for u in found if u == COMPARE or not _is_overview(kb, u)]
@@ -297,10 +297,6 @@ def select(reading: Reading, kb: KnowledgeBase, lexicon: Lexicon, state: State,
     persisting = any({"persisting", "long_persisting"} & set(c.subjects) for c in reading.clauses)
     for position, clause in enumerate(reading.clauses):
         if not clause.is_question:
-            brought = _nearest(nearest, position, settings, asked=False)
-            if brought and brought.key not in units:
-                units.append(brought.key)
-                hits.append(brought)
             continue
         before = reading.clauses[:position]  # (by position: a message may repeat a sentence)
         clause = _in_place(kb, clause, before, state)
@@ -352,7 +348,10 @@ def select(reading: Reading, kb: KnowledgeBase, lexicon: Lexicon, state: State,
                 persisting and ask in (None, "serious", "decision", "what_is", "causes"))):
             # a length of time told with "still there" asks whether that is long
             found, comparison, comparison_facts = _duration_units(kb, reading, context, found)
-        hit = _nearest(nearest, position, settings, asked=True)
+        # the nearest example only where the rules fell back on an overview or found nothing:
+        # one pass of the sentence model for those questions alone
+        fell_back = all(u != COMPARE and _is_overview(kb, u) for u in found)
+        hit = _nearest(nearest, position, settings) if fell_back else None
         hits += [hit] if hit else []
         found = _with_nearest(kb, found, hit, units)
         yes_no += _first_if_yes_no(clause, found, units)

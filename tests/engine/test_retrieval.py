@@ -9,23 +9,21 @@ import numpy as np
 import pytest
 
 from bot.engine.reading import read_message
-from bot.engine.retrieval import (BUILD_DIR, EXAMPLES_FILE, TOPIC_KEY, Hit, Retriever, Settings,
+from bot.engine.retrieval import (BUILD_DIR, EXAMPLES_FILE, TOPIC_KEY, Hit, NearestByClause, Retriever, Settings,
                                   build, check_keys, load_examples, load_settings)
 from bot.engine.selection import State, select
 from bot.engine.reading import load_lexicon
 from bot.knowledge import ContentError, load_knowledge
 
 KB = load_knowledge()
-SETTINGS = Settings(threshold=0.6, margin=0.05, told_threshold=0.7,
-                    adds=("not_covered/diet", "not_bme/other"), told=("not_bme/other",))
+SETTINGS = Settings(threshold=0.6, margin=0.05, adds=("not_covered/diet", "not_bme/other"))
 
 
 def test_every_key_is_an_answer_and_every_addable_answer_has_examples() -> None:
     examples = load_examples()
     check_keys(examples, KB)
     assert {TOPIC_KEY + t for t in KB.topics} <= set(examples)
-    settings = load_settings()
-    assert set(settings.adds) <= set(examples) and set(settings.told) <= set(settings.adds)
+    assert set(load_settings().adds) <= set(examples)
     assert all(len(qs) >= 8 for qs in examples.values())
 
 
@@ -41,23 +39,19 @@ def test_examples_must_be_lists_of_questions(tmp_path: Path) -> None:
         load_examples(bad)
 
 
-@pytest.mark.parametrize("hits, asked, expected", [
+@pytest.mark.parametrize("hits, expected", [
     # near, clearly nearest, and an answer retrieval may add: used
-    ([Hit("not_covered/diet", 0.8, "e"), Hit("topic/treatment", 0.6, "e")], True, "not_covered/diet"),
+    ([Hit("not_covered/diet", 0.8, "e"), Hit("topic/treatment", 0.6, "e")], "not_covered/diet"),
     # not clearly nearest (within the margin): not used
-    ([Hit("not_covered/diet", 0.8, "e"), Hit("topic/treatment", 0.78, "e")], True, None),
+    ([Hit("not_covered/diet", 0.8, "e"), Hit("topic/treatment", 0.78, "e")], None),
     # not near enough
-    ([Hit("not_covered/diet", 0.55, "e")], True, None),
-    # an answer the rules give (an overview): never added by retrieval
-    ([Hit("topic/treatment", 0.95, "e")], True, None),
-    # a told sentence brings only its own list, at its own threshold
-    ([Hit("not_covered/diet", 0.9, "e")], False, None),
-    ([Hit("not_bme/other", 0.65, "e")], False, None),
-    ([Hit("not_bme/other", 0.75, "e")], False, "not_bme/other"),
-    ([], True, None),
+    ([Hit("not_covered/diet", 0.55, "e")], None),
+    # an answer the rules give (an overview): never given by retrieval
+    ([Hit("topic/treatment", 0.95, "e")], None),
+    ([], None),
 ])
-def test_when_the_nearest_answer_is_used(hits: List[Hit], asked: bool, expected: str) -> None:
-    found = SETTINGS.answer(hits, asked)
+def test_when_the_nearest_answer_is_used(hits: List[Hit], expected: str) -> None:
+    found = SETTINGS.answer(hits)
     assert (found.key if found else None) == expected
 
 
@@ -86,6 +80,15 @@ def test_nearest_gives_one_hit_per_answer_best_first_with_its_example() -> None:
     assert fake_retriever().nearest([]) == []
 
 
+def test_only_questions_the_rules_fell_back_on_are_embedded() -> None:
+    text = "I fell last month. Could a bone tumour cause it? Would a change of breakfast help it heal?"
+    reading = read_message(text)
+    nearest = NearestByClause(fake_retriever(), [c.text for c in reading.clauses])
+    chosen = select(reading, KB, load_lexicon(), State(), "causes", nearest, SETTINGS)
+    assert chosen.units == ("cause/bone_tumor", "not_covered/diet")
+    assert nearest.looked_up == 1  # the statement and the question the rules answered: not embedded
+
+
 def test_selection_adds_the_nearest_answer_and_says_why() -> None:
     text = "would a change of breakfast help it heal?"
     reading = read_message(text)
@@ -102,7 +105,7 @@ def test_nothing_of_the_articles_numbers_for_what_is_not_bone_marrow_edema() -> 
     reading = read_message(text)
     nearest = fake_retriever().nearest([c.text for c in reading.clauses])
     units = select(reading, KB, load_lexicon(), State(), "duration", nearest,
-                   Settings(0.6, 0.05, 0.6, ("not_bme/other",), ("not_bme/other",))).units
+                   Settings(0.6, 0.05, ("not_bme/other",))).units
     assert units == ("not_bme/other",)
 
 
