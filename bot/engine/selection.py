@@ -224,6 +224,7 @@ def _from_last_answer(kb: KnowledgeBase, lexicon: Lexicon, clause: Clause, ask: 
 
 
 NOT_BME = "not_bme/other"
+PLAIN_WORDS = 5  # a broad question this short, with a kind and nothing named, is plain
 
 
 def _nearest(nearest: Sequence[Sequence[Hit]], position: int,
@@ -240,6 +241,13 @@ def _why(units: Sequence[str], hits: Sequence[Hit]) -> Tuple[str, ...]:
     by_key = {h.key: h for h in hits}
     return tuple(f"{u}: nearest example \"{by_key[u].example}\" ({by_key[u].score:.2f})"
                  if u in by_key else f"{u}: reading rules" for u in units)
+
+
+def _plain(clause: Clause) -> bool:
+    """A short broad question ("is it serious?", "how is it treated"): its overview answers it,
+    with nothing for the nearest example to add."""
+    return clause.ask not in (None, NO_ASK) and not clause.weak_ask and not clause.subjects and \
+        len(clause.text.split()) <= PLAIN_WORDS
 
 
 def _with_nearest(kb: KnowledgeBase, found: List[str], hit: Optional[Hit],
@@ -351,7 +359,7 @@ def select(reading: Reading, kb: KnowledgeBase, lexicon: Lexicon, state: State,
         # the nearest example only where the rules fell back on an overview or found nothing:
         # one pass of the sentence model for those questions alone
         fell_back = all(u != COMPARE and _is_overview(kb, u) for u in found)
-        hit = _nearest(nearest, position, settings) if fell_back else None
+        hit = _nearest(nearest, position, settings) if fell_back and not _plain(clause) else None
         hits += [hit] if hit else []
         found = _with_nearest(kb, found, hit, units)
         yes_no += _first_if_yes_no(clause, found, units)
