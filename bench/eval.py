@@ -164,7 +164,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         print(f"(sealed, not measured: {', '.join(skipped)}; --include-sealed measures them once)")
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
-    previous = json.loads(out.read_text()) if out.exists() and args.only else {}
+    # sets not measured this time (sealed ones, or left out by --only) keep their last figures
+    previous = json.loads(out.read_text()) if out.exists() else {}
     out.write_text(json.dumps({**previous, **results}, indent=1, sort_keys=True) + "\n")
     return 0
 

@@ -48,7 +48,7 @@ def bases(servers: Servers) -> Dict[str, str]:
             "web": servers.web_url}
 
 
-CHECKS = {"rasa": {"model", "tracker_store"}, "actions": {"knowledge", "replies"},
+CHECKS = {"rasa": {"model", "tracker_store"}, "actions": {"knowledge", "replies", "retrieval"},
           "web": {"vendor_files", "tracker_store"}}
 
 
