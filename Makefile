@@ -92,9 +92,11 @@ $(SENTENCE_MODEL): $(VENV)/.installed bot/nlu/minilm.py bot/nlu/minilm_onnx.py
 	@echo "==> Exporting the sentence model"
 	$(PY) -m bot.nlu.minilm_onnx $(SENTENCE_MODEL)
 
-# The index of the reviewed example questions of each answer (bot/content/unit_examples.yml),
-# embedded by the whole pretrained sentence model; the answer engine finds a question's nearest.
-$(RETRIEVAL_INDEX): $(VENV)/.installed bot/content/unit_examples.yml bot/engine/retrieval.py bot/nlu/minilm.py bot/nlu/minilm_onnx.py
+# The index of the reviewed example questions of each answer (bot/content/unit_examples.yml) and
+# of the safety check's reference clauses (bot/content/urgent_examples.yml), embedded by the whole
+# pretrained sentence model; the answer engine finds a question's (or a clause's) nearest.
+$(RETRIEVAL_INDEX): $(VENV)/.installed bot/content/unit_examples.yml bot/content/urgent_examples.yml \
+  bot/engine/retrieval.py bot/engine/urgency.py bot/nlu/minilm.py bot/nlu/minilm_onnx.py
 	@echo "==> Building the index of example questions"
 	$(PY) -m bot.engine.retrieval
 

@@ -286,6 +286,17 @@ def find_red_flag(text: str) -> Optional[RedFlag]:
     return load_red_flags().check(text)
 
 
+def told_clauses(text: str) -> List[Tuple[str, bool]]:
+    """The clauses of ``text`` (normalised) as the settled-story reading cuts them, each with
+    whether it is told as settled or set aside ("in March I couldn't walk", "what if ...")."""
+    normalised = normalise(text)
+    reading = load_red_flags().markers.read(normalised)
+    ends = [*reading.starts[1:], len(normalised)]
+    return [(normalised[start:end].strip(" ,.;:!?()"), state == SETTLED)
+            for start, end, state in zip(reading.starts, ends, reading.told_states)
+            if normalised[start:end].strip(" ,.;:!?()")]
+
+
 def is_settled_story(text: str) -> bool:
     """Whether ``text`` tells only a settled past (a past time or "it's fine now", and nothing
     said to be going on now). Used where no rule matched but the classifier guessed an emergency:

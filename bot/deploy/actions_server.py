@@ -9,7 +9,8 @@ serving. Like ``python -m rasa_sdk``, this never imports Rasa.
 
 Ready means the content files load (:func:`bot.knowledge.load_knowledge`,
 :func:`bot.engine.replies.load_replies`): every answer comes from them; and the index of example
-questions set-up built is there (:func:`bot.engine.retrieval.load_retriever`).
+questions and of the safety check's reference clauses set-up built are there
+(:func:`bot.engine.retrieval.load_retriever`, :func:`bot.engine.urgency.load_urgency`).
 """
 
 from __future__ import annotations
@@ -33,10 +34,11 @@ def content_checks() -> Dict[str, Check]:
     (cached after the first time; a broken file fails every time, naming the error's type)."""
     from bot.engine.replies import load_replies
     from bot.engine.retrieval import load_retriever
+    from bot.engine.urgency import load_urgency
     from bot.knowledge import load_knowledge
 
     return {"knowledge": calls(load_knowledge), "replies": calls(load_replies),
-            "retrieval": calls(load_retriever)}
+            "retrieval": calls(lambda: (load_retriever(), load_urgency()))}
 
 
 class Routes:

@@ -20,6 +20,7 @@ from bot.engine.reading import Clause, find_ask, fold, load_lexicon, read_messag
 from bot.safety import is_settled_story, safety_check_note, urgent_message
 from bot.engine.retrieval import NearestByClause, built_retriever, load_settings
 from bot.engine.selection import COMPARE, Selection, State, select
+from bot.engine.urgency import built_urgency, urgent_by_example
 
 REPLIES_FILE = CONTENT_DIR / "replies.yml"
 TOPIC_PREFIX = "ask_"
@@ -339,6 +340,10 @@ def reply_for(
     guessed = intent == EMERGENCY and not (text and is_settled_story(text))
     if guessed and _confidence(ranking, EMERGENCY) >= CLASSIFIER_ESCALATES:
         return urgent_reply(None)
+    by_example = urgent_by_example(text, built_urgency()) if text and intent not in SMALL_TALK \
+        else None
+    if by_example is not None:  # a warning sign in words no rule was written for
+        return replace(urgent_reply(by_example.kind), why=(by_example.why,))
     reply = _reply_to(intent, cause, body_part, ranking, text, entities, state)
     if guessed:
         # The classifier guessed an emergency that no warning-sign rule confirmed, and it is not

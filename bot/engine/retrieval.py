@@ -17,12 +17,15 @@ import sys
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Callable, Dict, List, Optional, Sequence, Tuple
+from typing import TYPE_CHECKING, Callable, Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 import yaml
 
 from bot.knowledge import CONTENT_DIR, ContentError, KnowledgeBase
+
+if TYPE_CHECKING:
+    from bot.nlu.minilm_onnx import OnnxMiniLM
 
 EXAMPLES_FILE = CONTENT_DIR / "unit_examples.yml"
 BUILD_DIR = Path(__file__).resolve().parents[2] / "build" / "retrieval"
@@ -120,12 +123,13 @@ class Retriever:
                                  if i == 0 or self.keys[i - 1] != key])
 
     @classmethod
-    def load(cls, folder: Path = BUILD_DIR, examples: Path = EXAMPLES_FILE) -> "Retriever":
+    def load(cls, folder: Path = BUILD_DIR, examples: Path = EXAMPLES_FILE,
+             index_name: str = INDEX_FILE.name) -> "Retriever":
         """The index set-up built; an error that says how to rebuild it when it is missing or was
         built from other examples."""
         from bot.nlu.minilm_onnx import OnnxMiniLM
 
-        index = folder / INDEX_FILE.name
+        index = folder / index_name
         if not index.exists():
             raise RuntimeError(f"{index} is missing: run `make setup` (it builds the index of "
                                f"{examples.name}).")
@@ -195,25 +199,37 @@ def built_retriever() -> Optional[Retriever]:
 
 def build(folder: Path = BUILD_DIR, examples_path: Path = EXAMPLES_FILE) -> Path:
     """Export the pretrained sentence model (its own sentence embedding, the mean of the last
-    layer) and embed every example into ``folder``."""
+    layer) and embed into ``folder`` every example question and every reference clause of the
+    safety check (:mod:`bot.engine.urgency`)."""
+    from bot.engine.replies import load_replies
+    from bot.engine.urgency import URGENT_FILE, URGENT_INDEX, load_urgent_examples
     from bot.knowledge import load_knowledge
     from bot.nlu.minilm import LAYERS
     from bot.nlu.minilm_onnx import OnnxMiniLM, export
 
     examples = load_examples(examples_path)
-    from bot.engine.replies import load_replies
-
     check_keys(examples, load_knowledge(), list(load_replies().replies), examples_path)
     encoder_path = folder / ENCODER_FILE.name
     print(f"Exporting the sentence model for retrieval -> {encoder_path}", flush=True)
     export(encoder_path, pooled=(LAYERS,))
+    index = embed(OnnxMiniLM(encoder_path), examples, folder / INDEX_FILE.name,
+                  fingerprint(examples_path))
+    print(f"Embedded {sum(map(len, examples.values()))} example questions of {len(examples)} "
+          "answers", flush=True)
+    urgent = load_urgent_examples()
+    embed(OnnxMiniLM(encoder_path), urgent, folder / URGENT_INDEX, fingerprint(URGENT_FILE))
+    print(f"Embedded {sum(map(len, urgent.values()))} reference clauses of the safety check",
+          flush=True)
+    return index
+
+
+def embed(encoder: "OnnxMiniLM", examples: Dict[str, Tuple[str, ...]], index: Path,
+          made_from: str) -> Path:
+    """Embed ``examples`` (texts by key) into the index file ``index``."""
     keys = [k for k, qs in examples.items() for _ in qs]
     texts = [q for qs in examples.values() for q in qs]
-    print(f"Embedding {len(texts)} example questions of {len(examples)} answers", flush=True)
-    vectors = OnnxMiniLM(encoder_path).encode(texts)
-    index = folder / INDEX_FILE.name
-    np.savez(index, vectors=vectors.astype(np.float32), keys=np.array(keys), texts=np.array(texts),
-             fingerprint=np.array(fingerprint(examples_path)))
+    np.savez(index, vectors=encoder.encode(texts).astype(np.float32), keys=np.array(keys),
+             texts=np.array(texts), fingerprint=np.array(made_from))
     return index
 
 
