@@ -39,8 +39,11 @@ _BREAK = re.compile(r"(?P<stop>[.!?;]+)|[,:()]|\b(?:but|though|although|however|
 _STOP = re.compile(r"[.!?;]+")
 _NEVER = re.compile(r"(?!)")
 _PRESENT_REACH = 2  # words before a warning sign that can put it in the present tense
-# A warning sign said to be absent does not count: "no fever", "not swollen", "without any numbness".
-_NEGATED = re.compile(r"(?<!\w)(?:no|not|without|nor|never|zero|denies)\s+(?:\w+\s+){0,2}$")
+# A warning sign said to be absent does not count: "no fever", "not swollen", "without any numbness",
+# "isn't red or swollen or hot"; a comma ends the reach ("I don't know, he can't stand" escalates).
+_NEGATED = re.compile(r"(?<![\w'])(?:no|not|without|nor|never|zero|denies|isn't|isnt|aren't|arent|"
+                      r"wasn't|wasnt|don't|dont|doesn't|doesnt|didn't|didnt|nothing)\s+"
+                      r"(?:(?:[\w']+\s+){0,2}|(?:[\w']+,?\s+(?:or|and|nor)\s+){1,3})$")
 _SETTLED_LISTS = ("past", "then", "resolved", "not_yet", "ongoing", "recurring", "present",
                   "set_aside")
 _RULE_KEYS = {"id", "message", "all", "may_be_settled"}
