@@ -224,6 +224,7 @@ def _from_last_answer(kb: KnowledgeBase, lexicon: Lexicon, clause: Clause, ask: 
 
 
 NOT_BME = "not_bme/other"
+NOT_BME_SUBJECT = "not_bme"  # the subject of questions.yml that names something else
 PLAIN_WORDS = 5  # a broad question this short, with a kind and nothing named, is plain
 
 
@@ -366,6 +367,8 @@ def select(reading: Reading, kb: KnowledgeBase, lexicon: Lexicon, state: State,
         units += [u for u in found if u not in units]
         ask_answered = ask or _ask_of(kb, lexicon, found) or ask_answered
     units += _story_causes(kb, lexicon, reading, units)
+    if NOT_BME not in units and any(NOT_BME_SUBJECT in c.subjects for c in reading.clauses):
+        units.append(NOT_BME)  # told in the story ("a purple bruise on my thigh"), asked about after
     units = _not_bme(kb, reading, units)
     pasted = any(s in lexicon.report_subjects for c in reading.clauses if not c.is_question
                  for s in c.subjects)
