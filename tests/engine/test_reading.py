@@ -292,3 +292,20 @@ def test_every_reply_records_its_facts() -> None:
                       state=State())
     assert reply.answer_ids == ("cause/bone_tumor", "duration/general")
     assert set(reply.facts) == set(KB.unit("cause/bone_tumor").facts) | set(KB.unit("duration/general").facts)
+
+
+@pytest.mark.parametrize("text, intent, first, also", [
+    # something that is not bone marrow edema, told before a question about bone marrow edema
+    ("I have a big purple bruise on my thigh from the table. Is that bone marrow edema?",
+     "ask_what_is", None, "not_bme/other"),
+    # bookings and paperwork: the front desk, first
+    ("how do I book the follow up MRI my consultant mentioned?", "ask_how_found",
+     "not_covered/admin", None),
+    ("can you send me a copy of my mri report for work", "ask_personal_advice",
+     "not_covered/admin", None),
+])
+def test_the_story_and_the_front_desk_get_their_answers(text: str, intent: str, first: str,
+                                                        also: str) -> None:
+    ids = reply_for(intent, text=text, state=State()).answer_ids
+    assert (first is None or ids[0] == first) and (also is None or also in ids), ids
+    assert "duration/compare" not in ids
