@@ -120,6 +120,11 @@ def test_lost_connection_is_shown_and_typed_messages_wait(new_page, web_url: str
     page.route_web_socket(re.compile(r".*/socket\.io/.*"), through)
     open_widget(page, web_url)
     status = page.get_by_role("status")
+    for _ in range(100):  # socket.io may poll first and upgrade later: cut once the socket is there
+        if sockets:
+            break
+        page.wait_for_timeout(50)
+    assert sockets, "the widget never opened its websocket"
 
     cut["on"] = True
     page.route(re.compile(r".*/socket\.io/.*"), lambda route: route.abort())
