@@ -24,8 +24,8 @@ from typing import Any, Dict, List, Optional, Sequence
 
 import yaml
 
-from bench.evaluation import (AnswerScore, load_agent, load_examples, run_answer_cases,
-                              score_intents)
+from bench.evaluation import (AnswerScore, load_agent, load_answer_cases, load_examples,
+                              run_answer_cases, score_intents)
 
 ROOT = Path(__file__).resolve().parents[1]
 EVAL_DIR = ROOT / "tests" / "data" / "eval"
@@ -89,17 +89,12 @@ def urgency_figures(cases: Sequence[Dict[str, Any]], score: AnswerScore) -> Dict
             "not_urgent": calm, "false_alarms": len(alarms), "false_alarm_ids": alarms}
 
 
-def _load_cases(path: Path) -> List[Dict[str, Any]]:
-    with open(path, encoding="utf-8") as handle:
-        return list(yaml.safe_load(handle)["cases"])
-
-
 def score_set(agent: Any, item: EvalSet) -> Dict[str, Any]:
     """The figures of one set."""
     if item.kind == "intents":
         intents = asyncio.run(score_intents(agent.parse_message, load_examples(item.path)))
         return {"total": intents.total, "passed": intents.correct}
-    cases = _load_cases(item.path)
+    cases = load_answer_cases(item.path)
     if item.kind == "urgency":
         score = asyncio.run(run_answer_cases(agent.parse_message, urgency_as_answer_cases(cases)))
         return {"total": score.total, "passed": score.passed, **urgency_figures(cases, score)}

@@ -9,7 +9,7 @@ import pytest
 
 from bench.eval import (URGENT_IDS, EvalSet, find_sets, urgency_as_answer_cases,
                         urgency_figures)
-from bench.evaluation import AnswerScore, CaseResult, _turn_problem
+from bench.evaluation import AnswerScore, CaseResult, _turn_problem, load_answer_cases
 
 SETS = [s for s in find_sets() if s.kind != "intents"]
 
@@ -26,18 +26,12 @@ def test_every_set_says_its_role_author_and_blindness(item: EvalSet) -> None:
 
 
 def test_case_ids_are_unique_across_every_set() -> None:
-    ids = Counter(c["id"] for s in SETS for c in _cases(s))
+    ids = Counter(c["id"] for s in SETS for c in load_answer_cases(s.path))
     assert [i for i, n in ids.items() if n > 1] == []
 
 
 def test_a_sealed_check_set_is_marked_so() -> None:
     assert [s.name for s in SETS if s.sealed] and all(s.role == "check" for s in SETS if s.sealed)
-
-
-def _cases(item: EvalSet) -> list:
-    import yaml
-
-    return yaml.safe_load(item.path.read_text(encoding="utf-8"))["cases"]
 
 
 CASES = [{"id": "u1", "urgent": True, "text": "he can't stand"},
