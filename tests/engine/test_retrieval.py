@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import List
+from typing import Callable, List
 
 import numpy as np
 import pytest
@@ -55,44 +55,34 @@ def test_when_the_nearest_answer_is_used(hits: List[Hit], expected: str) -> None
     assert (found.key if found else None) == expected
 
 
-class FakeEncoder:
-    """Vectors by keyword, so the nearest example is known without the model."""
-
-    WORDS = ("breakfast", "bruise", "serious")
-
-    def __call__(self, texts: List[str]) -> np.ndarray:
-        vectors = np.array([[1.0 if w in t.lower() else 0.0 for w in self.WORDS] + [0.2]
-                            for t in texts])
-        return vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
+@pytest.fixture
+def fake_retriever(keyword_retriever: Callable[..., Retriever]) -> Retriever:
+    return keyword_retriever(("breakfast", "bruise", "serious"),
+                             [("not_covered/diet", "what breakfast is best"),
+                              ("not_bme/other", "a bruise on my skin"),
+                              ("topic/serious", "is it serious")], 0.2)
 
 
-def fake_retriever() -> Retriever:
-    texts = ["what breakfast is best", "a bruise on my skin", "is it serious"]
-    keys = ["not_covered/diet", "not_bme/other", "topic/serious"]
-    encode = FakeEncoder()
-    return Retriever(encode(texts), keys, texts, encode)
-
-
-def test_nearest_gives_one_hit_per_answer_best_first_with_its_example() -> None:
-    [hits] = fake_retriever().nearest(["a bigger breakfast?"])
+def test_nearest_gives_one_hit_per_answer_best_first_with_its_example(fake_retriever: Retriever) -> None:
+    [hits] = fake_retriever.nearest(["a bigger breakfast?"])
     assert hits[0] == Hit("not_covered/diet", pytest.approx(1.0, abs=1e-3), "what breakfast is best")
     assert len({h.key for h in hits}) == len(hits) == 3
-    assert fake_retriever().nearest([]) == []
+    assert fake_retriever.nearest([]) == []
 
 
-def test_only_questions_the_rules_fell_back_on_are_embedded() -> None:
+def test_only_questions_the_rules_fell_back_on_are_embedded(fake_retriever: Retriever) -> None:
     text = "I fell last month. Could a bone tumour cause it? Would a change of breakfast help it heal?"
     reading = read_message(text)
-    nearest = NearestByClause(fake_retriever(), [c.text for c in reading.clauses])
+    nearest = NearestByClause(fake_retriever, [c.text for c in reading.clauses])
     chosen = select(reading, KB, load_lexicon(), State(), "causes", nearest, SETTINGS)
     assert chosen.units == ("cause/bone_tumor", "not_covered/diet")
     assert nearest.looked_up == 1  # the statement and the question the rules answered: not embedded
 
 
-def test_selection_adds_the_nearest_answer_and_says_why() -> None:
+def test_selection_adds_the_nearest_answer_and_says_why(fake_retriever: Retriever) -> None:
     text = "would a change of breakfast help it heal?"
     reading = read_message(text)
-    nearest = fake_retriever().nearest([c.text for c in reading.clauses])
+    nearest = fake_retriever.nearest([c.text for c in reading.clauses])
     chosen = select(reading, KB, load_lexicon(), State(), "treatment", nearest, SETTINGS)
     assert chosen.units == ("not_covered/diet",)  # instead of the overview the rules fell back on
     assert chosen.why == ('not_covered/diet: nearest example "what breakfast is best" (1.00)',)
@@ -100,10 +90,10 @@ def test_selection_adds_the_nearest_answer_and_says_why() -> None:
     assert "not_covered/diet" not in select(reading, KB, load_lexicon(), State(), "treatment").units
 
 
-def test_nothing_of_the_articles_numbers_for_what_is_not_bone_marrow_edema() -> None:
+def test_nothing_of_the_articles_numbers_for_what_is_not_bone_marrow_edema(fake_retriever: Retriever) -> None:
     text = "I have a bruise on my skin from 3 weeks ago. How long does it last?"
     reading = read_message(text)
-    nearest = fake_retriever().nearest([c.text for c in reading.clauses])
+    nearest = fake_retriever.nearest([c.text for c in reading.clauses])
     units = select(reading, KB, load_lexicon(), State(), "duration", nearest,
                    Settings(0.6, 0.05, ("not_bme/other",))).units
     assert units == ("not_bme/other",)

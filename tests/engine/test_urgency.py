@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import List
+from typing import Callable
 
-import numpy as np
 import pytest
 
 from bot.engine.replies import reply_for
@@ -19,23 +18,12 @@ from bot.safety import told_clauses
 SETTINGS = Settings(threshold=0.7, margin=0.1, needs=re.compile(r"slumped|pills|wobbly"))
 
 
-class Keywords:
-    """Vectors by keyword: the nearest reference is known without the model."""
-
-    WORDS = ("slumped", "wobbly", "pills", "sunny")
-
-    def __call__(self, texts: List[str]) -> np.ndarray:
-        vectors = np.array([[1.0 if w in t.lower() else 0.0 for w in self.WORDS] + [0.3]
-                            for t in texts])
-        return vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
-
-
-def fake_index() -> Retriever:
-    texts = ["he is slumped and will not wake", "a bit wobbly after the gym", "swallowed the pills",
-             "a sunny day"]
-    keys = ["urgent/emergency", CALM, "urgent/overdose", CALM]
-    encode = Keywords()
-    return Retriever(encode(texts), keys, texts, encode)
+@pytest.fixture
+def fake_index(keyword_retriever: Callable[..., Retriever]) -> Retriever:
+    return keyword_retriever(("slumped", "wobbly", "pills", "sunny"),
+                             [("urgent/emergency", "he is slumped and will not wake"),
+                              (CALM, "a bit wobbly after the gym"),
+                              ("urgent/overdose", "swallowed the pills"), (CALM, "a sunny day")], 0.3)
 
 
 def test_the_reference_clauses_cover_every_kind_and_calm() -> None:
@@ -65,8 +53,9 @@ def test_a_file_without_calm_clauses_is_refused(tmp_path: Path) -> None:
     # no word a warning sign needs: not compared
     ("he has been in the chair since lunch, what do I do", None),
 ])
-def test_a_clause_nearest_an_urgent_reference_escalates(text: str, kind: str) -> None:
-    found = urgent_by_example(text, fake_index(), SETTINGS)
+def test_a_clause_nearest_an_urgent_reference_escalates(text: str, kind: str,
+                                                        fake_index: Retriever) -> None:
+    found = urgent_by_example(text, fake_index, SETTINGS)
     assert (found.kind if found else None) == kind
     if found:
         assert found.why.startswith(f"urgent/{kind}: nearest reference ") and text not in found.why
