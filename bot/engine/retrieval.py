@@ -190,11 +190,18 @@ def load_retriever() -> Retriever:
     return Retriever.load()
 
 
+def if_built(index_name: str, load: Callable[[], Retriever]) -> Optional[Retriever]:
+    """``load()`` when set-up has built the index ``index_name``, else ``None`` (the rules alone
+    decide: the quick tests, which run without `make setup`). The servers check the indexes are
+    there before they say they are ready (:mod:`bot.deploy.actions_server`)."""
+    return load() if (BUILD_DIR / index_name).exists() else None
+
+
+@lru_cache(maxsize=1)
 def built_retriever() -> Optional[Retriever]:
-    """The retriever when set-up has built it, else ``None`` (the reading rules alone answer:
-    the quick tests, which run without `make setup`). The servers check it is there before they
-    say they are ready (:mod:`bot.deploy.actions_server`)."""
-    return load_retriever() if (BUILD_DIR / INDEX_FILE.name).exists() else None
+    """The retriever of the example questions if set-up built it (looked for once a process,
+    not at every message)."""
+    return if_built(INDEX_FILE.name, load_retriever)
 
 
 def build(folder: Path = BUILD_DIR, examples_path: Path = EXAMPLES_FILE) -> Path:

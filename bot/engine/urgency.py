@@ -21,7 +21,7 @@ from typing import Dict, Optional, Pattern, Tuple
 
 import yaml
 
-from bot.engine.retrieval import BUILD_DIR, Retriever
+from bot.engine.retrieval import BUILD_DIR, Retriever, if_built
 from bot.knowledge import CONTENT_DIR, ContentError
 from bot.safety import NEVER_SETTLED, told_clauses
 
@@ -85,9 +85,10 @@ def load_urgency() -> Retriever:
     return Retriever.load(BUILD_DIR, URGENT_FILE, URGENT_INDEX)
 
 
+@lru_cache(maxsize=1)
 def built_urgency() -> Optional[Retriever]:
-    """The index when set-up has built it, else ``None`` (the rules alone: the quick tests)."""
-    return load_urgency() if (BUILD_DIR / URGENT_INDEX).exists() else None
+    """The reference clauses' index if set-up built it (looked for once a process)."""
+    return if_built(URGENT_INDEX, load_urgency)
 
 
 def urgent_by_example(text: str, retriever: Optional[Retriever],
