@@ -7,6 +7,7 @@ SPACY_DIR := build/spacy_pipeline
 SENTENCE_MODEL := build/minilm/model-int8.onnx
 MODEL := models/bme.tar.gz
 RETRIEVAL_INDEX := build/retrieval/index.npz
+URGENCY_MODEL := build/retrieval/urgency.npz
 NODE_MODULES := node_modules/.installed
 CHROMIUM := /usr/bin/chromium
 NGINX := /usr/sbin/nginx
@@ -24,7 +25,7 @@ export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 
 .PHONY: setup run chat test lint screenshots clean chromium cluster retention content-review
 
-setup: $(MODEL) $(NODE_MODULES) $(RETRIEVAL_INDEX)
+setup: $(MODEL) $(NODE_MODULES) $(RETRIEVAL_INDEX) $(URGENCY_MODEL)
 
 run: setup
 	$(PY) -m bot.deploy.serve
@@ -92,13 +93,21 @@ $(SENTENCE_MODEL): $(VENV)/.installed bot/nlu/minilm.py bot/nlu/minilm_onnx.py
 	@echo "==> Exporting the sentence model"
 	$(PY) -m bot.nlu.minilm_onnx $(SENTENCE_MODEL)
 
-# The index of the reviewed example questions of each answer (bot/content/unit_examples.yml) and
-# of the safety check's reference clauses (bot/content/urgent_examples.yml), embedded by the whole
-# pretrained sentence model; the answer engine finds a question's (or a clause's) nearest.
-$(RETRIEVAL_INDEX): $(VENV)/.installed bot/content/unit_examples.yml bot/content/urgent_examples.yml \
-  bot/engine/retrieval.py bot/engine/urgency.py bot/nlu/minilm.py bot/nlu/minilm_onnx.py
+# The index of the reviewed example questions of each answer (bot/content/unit_examples.yml),
+# embedded by the whole pretrained sentence model; the answer engine finds a question's nearest.
+$(RETRIEVAL_INDEX): $(VENV)/.installed bot/content/unit_examples.yml \
+  bot/engine/retrieval.py bot/nlu/minilm.py bot/nlu/minilm_onnx.py
 	@echo "==> Building the index of example questions"
 	$(PY) -m bot.engine.retrieval
+
+# The urgency model (the safety net behind the red-flag rules), trained on the reviewed stories and
+# reference clauses with the same sentence model (about a minute).
+$(URGENCY_MODEL): $(RETRIEVAL_INDEX) bot/content/urgency_stories.yml bot/content/urgent_examples.yml \
+  bot/content/unit_examples.yml \
+  bot/engine/urgency.py bot/engine/urgency_model.py bot/engine/urgency_training.py bot/safety.py \
+  bot/content/red_flags.yml
+	@echo "==> Training the urgency model"
+	$(PY) -m bot.engine.urgency_training
 
 $(MODEL): $(VENV)/.installed $(TRAINING_INPUTS)
 	@echo "==> Training the Rasa model (data or config changed)"

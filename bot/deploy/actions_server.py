@@ -9,7 +9,7 @@ serving. Like ``python -m rasa_sdk``, this never imports Rasa.
 
 Ready means the content files load (:func:`bot.knowledge.load_knowledge`,
 :func:`bot.engine.replies.load_replies`): every answer comes from them; and the index of example
-questions and of the safety check's reference clauses set-up built are there
+questions and the urgency model set-up built are there
 (:func:`bot.engine.retrieval.load_retriever`, :func:`bot.engine.urgency.load_urgency`).
 """
 

@@ -20,7 +20,7 @@ from bot.engine.reading import Clause, find_ask, fold, load_lexicon, read_messag
 from bot.safety import is_settled_story, safety_check_note, urgent_message
 from bot.engine.retrieval import NearestByClause, built_retriever, load_settings
 from bot.engine.selection import COMPARE, Selection, State, select
-from bot.engine.urgency import built_urgency, urgent_by_example
+from bot.engine.urgency import built_urgency, judge
 
 REPLIES_FILE = CONTENT_DIR / "replies.yml"
 TOPIC_PREFIX = "ask_"
@@ -335,20 +335,19 @@ def reply_for(
         entities: the NLU entities of the message (with character offsets).
         state: the conversation so far (last question, context); by default a new one.
     """
-    if red_flag:
-        return urgent_reply(red_flag)
-    guessed = intent == EMERGENCY and not (text and is_settled_story(text))
-    if guessed and _confidence(ranking, EMERGENCY) >= CLASSIFIER_ESCALATES:
-        return urgent_reply(None)
-    by_example = urgent_by_example(text, built_urgency()) if text and intent not in SMALL_TALK \
-        else None
-    if by_example is not None:  # a warning sign in words no rule was written for
-        return replace(urgent_reply(by_example.kind), why=(by_example.why,))
+    guessed = intent == EMERGENCY and not red_flag and not (text and is_settled_story(text))
+    sure = guessed and _confidence(ranking, EMERGENCY) >= CLASSIFIER_ESCALATES
+    urgency = judge(text if intent not in SMALL_TALK else "",
+                    red_flag or (EMERGENCY if sure else None), built_urgency())
+    if urgency.kind:
+        return replace(urgent_reply(urgency.kind), why=urgency.why)
     reply = _reply_to(intent, cause, body_part, ranking, text, entities, state)
-    if guessed:
-        # The classifier guessed an emergency that no warning-sign rule confirmed, and it is not
-        # sure: the message is answered, with what to do if a warning sign is happening now.
-        reply = replace(reply, text=f"{reply.text}\n\n{safety_check_note()}")
+    if guessed or urgency.set_aside:
+        # A warning sign was guessed (by the classifier, not sure) or found by a rule that the
+        # urgency model set aside: the message is answered, with what to do if a warning sign is
+        # happening now.
+        reply = replace(reply, text=f"{reply.text}\n\n{safety_check_note()}",
+                        why=reply.why + urgency.why)
     return reply
 
 

@@ -17,7 +17,7 @@ import sys
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable, Dict, List, Optional, Sequence, Tuple
+from typing import TYPE_CHECKING, Callable, Dict, List, Optional, Sequence, Tuple, TypeVar
 
 import numpy as np
 import yaml
@@ -190,7 +190,10 @@ def load_retriever() -> Retriever:
     return Retriever.load()
 
 
-def if_built(index_name: str, load: Callable[[], Retriever]) -> Optional[Retriever]:
+Built = TypeVar("Built")
+
+
+def if_built(index_name: str, load: Callable[[], Built]) -> Optional[Built]:
     """``load()`` when set-up has built the index ``index_name``, else ``None`` (the rules alone
     decide: the quick tests, which run without `make setup`). The servers check the indexes are
     there before they say they are ready (:mod:`bot.deploy.actions_server`)."""
@@ -206,10 +209,9 @@ def built_retriever() -> Optional[Retriever]:
 
 def build(folder: Path = BUILD_DIR, examples_path: Path = EXAMPLES_FILE) -> Path:
     """Export the pretrained sentence model (its own sentence embedding, the mean of the last
-    layer) and embed into ``folder`` every example question and every reference clause of the
-    safety check (:mod:`bot.engine.urgency`)."""
+    layer) and embed every example question into ``folder`` (the urgency model,
+    :mod:`bot.engine.urgency_training`, is trained next with the same sentence model)."""
     from bot.engine.replies import load_replies
-    from bot.engine.urgency import URGENT_FILE, URGENT_INDEX, load_urgent_examples
     from bot.knowledge import load_knowledge
     from bot.nlu.minilm import LAYERS
     from bot.nlu.minilm_onnx import OnnxMiniLM, export
@@ -223,10 +225,6 @@ def build(folder: Path = BUILD_DIR, examples_path: Path = EXAMPLES_FILE) -> Path
                   fingerprint(examples_path))
     print(f"Embedded {sum(map(len, examples.values()))} example questions of {len(examples)} "
           "answers", flush=True)
-    urgent = load_urgent_examples()
-    embed(OnnxMiniLM(encoder_path), urgent, folder / URGENT_INDEX, fingerprint(URGENT_FILE))
-    print(f"Embedded {sum(map(len, urgent.values()))} reference clauses of the safety check",
-          flush=True)
     return index
 
 

@@ -1,14 +1,13 @@
 """The learned safety net: a warning sign told in words the red-flag rules were not written for.
 
-The red-flag rules (:mod:`bot.safety`) decide first. On sealed stories written after them they
-found about three urgent stories in four. Here each clause of a message that no rule escalated is
-compared with reviewed reference clauses (``bot/content/urgent_examples.yml``: warning signs going
-on now, by the urgent message they call for, and clauses that look alike but are calm), embedded
-at `make setup` by the same sentence model as the example questions. A clause told as going on
-(not settled, not set aside) whose nearest reference is urgent, near enough (``threshold``) and
-clearly nearer than the nearest calm one (``margin``), escalates, if it holds a word a warning
-sign needs (``needs_one_of``: "can't", "numb", "fever" ...); the reply records the reference
-that chose it, never the patient's words. Deterministic and offline.
+The red-flag rules (:mod:`bot.safety`) decide first; on stories written after them by authors blind
+to them they found about five urgent stories in six. Where no rule escalated, the urgency model
+(:mod:`bot.engine.urgency_model`, trained at `make setup` on reviewed stories and reference
+clauses) reads the message: its most urgent clause told as going on (a settled or set-aside clause
+counts only for a crisis or an overdose, which are never settled) and the whole message each give a
+probability, and the message escalates when their mean reaches ``threshold``
+(``bot/content/urgency_stories.yml``). The reply records the scores and the reference clause
+nearest to the urgent one, never the patient's words. Deterministic and offline.
 """
 
 from __future__ import annotations
@@ -16,41 +15,41 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-import re
-from typing import Dict, Optional, Pattern, Tuple
+from typing import Dict, List, Optional, Tuple
 
 import yaml
 
-from bot.engine.retrieval import BUILD_DIR, Retriever, if_built
+from bot.engine.retrieval import BUILD_DIR, ENCODER_FILE, if_built
+from bot.engine.urgency_model import CLASSES, UrgencyModel, fingerprint
+
+__all__ = ["UrgencyModel", "assess", "judge", "urgent_by_model", "units"]
 from bot.knowledge import CONTENT_DIR, ContentError
-from bot.safety import NEVER_SETTLED, told_clauses
+from bot.safety import NEVER_SETTLED, normalise, told_clauses
 
 URGENT_FILE = CONTENT_DIR / "urgent_examples.yml"
-URGENT_INDEX = "urgent.npz"
+STORIES_FILE = CONTENT_DIR / "urgency_stories.yml"
+MODEL_FILE = "urgency.npz"
 CALM = "calm"
-KINDS = ("emergency", "crisis", "overdose")
-MIN_WORDS = 6  # a shorter message is left to the rules (they cover the short ways of saying it)
+EMERGENCY = "emergency"
+KINDS = CLASSES[1:]
+MIN_WORDS = 4  # shorter messages are left to the rules (they cover the short ways of saying it)
 
 
 @dataclass(frozen=True)
-class Settings:
-    threshold: float
-    margin: float
-    needs: Pattern[str] = re.compile(r"(?!)")  # a clause is compared only when this matches
-
-
-@dataclass(frozen=True)
-class UrgentByExample:
-    """A clause nearest to an urgent reference: the urgent message it calls for, the reference
-    clause and its similarity."""
+class UrgentByModel:
+    """A message the model finds urgent: the urgent message it calls for, the mean score and its
+    two parts, and the reference clause nearest to the most urgent clause."""
 
     kind: str
-    example: str
     score: float
+    clause: float
+    message: float
+    reference: str
 
     @property
     def why(self) -> str:
-        return f"urgent/{self.kind}: nearest reference \"{self.example}\" ({self.score:.2f})"
+        return (f"urgent/{self.kind}: urgency model {self.score:.2f} (clause {self.clause:.2f}, "
+                f"message {self.message:.2f}); nearest reference \"{self.reference}\"")
 
 
 def load_urgent_examples(path: Path = URGENT_FILE) -> Dict[str, Tuple[str, ...]]:
@@ -66,43 +65,115 @@ def load_urgent_examples(path: Path = URGENT_FILE) -> Dict[str, Tuple[str, ...]]
     return {**found, CALM: tuple(" ".join(str(c).split()) for c in calm)}
 
 
+def units(text: str) -> List[Tuple[str, bool]]:
+    """The texts the clause model scores in a message: each clause, and each clause joined to the
+    next (a sign told across a comma: "he fell, and now he can't get up"), with whether it is
+    told as settled (a joined pair only when both are)."""
+    clauses = told_clauses(text)
+    pairs = [(f"{a}, {b}", settled_a and settled_b)
+             for (a, settled_a), (b, settled_b) in zip(clauses, clauses[1:])]
+    return clauses + pairs
+
+
+@dataclass(frozen=True)
+class Settings:
+    threshold: float  # the model alone escalates at this mean score
+    sets_aside_below: float  # a rule's emergency is set aside below this mean score
+
+
 @lru_cache(maxsize=None)
-def load_settings(path: Path = URGENT_FILE) -> Settings:
+def load_settings(path: Path = STORIES_FILE) -> Settings:
+    """When the model escalates, and when it sets a rule aside (``model:``)."""
     with open(path, encoding="utf-8") as handle:
-        raw = yaml.safe_load(handle) or {}
+        raw = (yaml.safe_load(handle) or {}).get("model") or {}
     try:
-        words = "|".join(f"(?:{w})" for w in raw["needs_one_of"])
-        return Settings(float(raw["threshold"]), float(raw["margin"]),
-                        re.compile(rf"(?<![\w'])(?:{words})(?![\w'])"))
-    except (KeyError, TypeError, ValueError, re.error) as error:
-        raise ContentError(f"{path}: give `threshold` and `margin` (numbers from 0 to 1) and "
-                           f"`needs_one_of`, a list of regular expressions ({error})")
+        settings = Settings(float(raw["threshold"]), float(raw["sets_aside_below"]))
+    except (KeyError, TypeError, ValueError) as error:
+        raise ContentError(f"{path}: model: give `threshold` and `sets_aside_below`, numbers "
+                           f"from 0 to 1 ({error})")
+    if not 0.0 <= settings.sets_aside_below < settings.threshold <= 1.0:
+        raise ContentError(f"{path}: model: need 0 <= sets_aside_below < threshold <= 1")
+    return settings
+
+
+def made_from() -> str:
+    """The fingerprint of what the model learns from: the reference clauses and the labelled
+    stories (not the settings beside them: a new threshold needs no new training)."""
+    from bot.engine.urgency_training import calm_questions, load_stories
+
+    return fingerprint(load_urgent_examples(), load_stories() + calm_questions())
 
 
 @lru_cache(maxsize=1)
-def load_urgency() -> Retriever:
-    """The reference clauses' index set-up built (an error says how to build it)."""
-    return Retriever.load(BUILD_DIR, URGENT_FILE, URGENT_INDEX)
+def load_urgency() -> UrgencyModel:
+    """The model set-up trained (an error says how to build it)."""
+    from bot.nlu.minilm_onnx import OnnxMiniLM
+
+    encoder = OnnxMiniLM(BUILD_DIR / ENCODER_FILE.name)
+    return UrgencyModel.load(BUILD_DIR / MODEL_FILE, made_from(), encoder.encode)
 
 
 @lru_cache(maxsize=1)
-def built_urgency() -> Optional[Retriever]:
-    """The reference clauses' index if set-up built it (looked for once a process)."""
-    return if_built(URGENT_INDEX, load_urgency)
+def built_urgency() -> Optional[UrgencyModel]:
+    """The model if set-up trained it (looked for once a process)."""
+    return if_built(MODEL_FILE, load_urgency)
 
 
-def urgent_by_example(text: str, retriever: Optional[Retriever],
-                      settings: Optional[Settings] = None) -> Optional[UrgentByExample]:
-    """The first clause of ``text`` told as going on whose nearest reference is urgent, if any."""
-    if retriever is None or len(text.split()) < MIN_WORDS:
+def urgent_by_model(text: str, model: Optional[UrgencyModel],
+                    threshold: Optional[float] = None) -> Optional[UrgentByModel]:
+    """Whether the model finds ``text`` urgent (its mean score reaches ``threshold``), and why."""
+    found = assess(text, model)
+    limit = load_settings().threshold if threshold is None else threshold
+    return found if found is not None and found.score >= limit else None
+
+
+def assess(text: str, model: Optional[UrgencyModel]) -> Optional[UrgentByModel]:
+    """The model's reading of ``text``: its most urgent clause told as going on, with the scores;
+    ``None`` without a model, for a short message, or when no clause leans to any urgent kind."""
+    if model is None or len(text.split()) < MIN_WORDS:
         return None
-    settings = settings or load_settings()
-    clauses = [(c, settled) for c, settled in told_clauses(text) if settings.needs.search(c)]
-    for (_, settled), hits in zip(clauses, retriever.nearest([c for c, _ in clauses], top=4)):
-        best = hits[0]
-        calm = max((h.score for h in hits if h.key == CALM), default=0.0)
-        kind = best.key.split("/", 1)[1] if best.key.startswith("urgent/") else None
-        if kind and (not settled or kind in NEVER_SETTLED) and best.score >= settings.threshold \
-                and best.score - calm >= settings.margin:
-            return UrgentByExample(kind, best.example, best.score)
-    return None
+    found = units(text)
+    if not found:
+        return None
+    scores, vectors = model.clause_scores([unit for unit, _ in found])
+    best, kind, at = 0.0, CALM, 0
+    for row, (_, settled) in enumerate(found):
+        for column, name in enumerate(CLASSES):
+            if name != CALM and (not settled or name in NEVER_SETTLED) \
+                    and scores[row, column] > best:
+                best, kind, at = float(scores[row, column]), name, row
+    if kind == CALM:
+        return None
+    message = model.message_score(normalise(text))
+    return UrgentByModel(kind, round((best + message) / 2, 4), round(best, 4), round(message, 4),
+                         model.nearest_reference(vectors[at], kind))
+
+
+@dataclass(frozen=True)
+class Urgency:
+    """What a message calls for: an urgent message of ``kind`` (with why), or an answer, with the
+    note on what to do now when a rule's emergency was set aside (``set_aside``)."""
+
+    kind: Optional[str] = None
+    why: Tuple[str, ...] = ()
+    set_aside: bool = False
+
+
+def judge(text: str, rule_kind: Optional[str], model: Optional[UrgencyModel]) -> Urgency:
+    """The rules and the model together. A rule's emergency stands unless the model, reading the
+    whole message, finds it clearly calm (below ``sets_aside_below``: "my cousin's bone was
+    sticking out", a dog that won't put its leg down); then the message is answered with what to do
+    if a warning sign is happening now. A crisis or an overdose found by a rule always stands.
+    Where no rule matched, the model escalates at ``threshold``."""
+    settings = load_settings()
+    reading = assess(text, model) if text else None
+    if rule_kind:
+        if rule_kind == EMERGENCY and model is not None and len(text.split()) >= MIN_WORDS and \
+                (reading is None or reading.score < settings.sets_aside_below):
+            score = reading.score if reading else 0.0
+            return Urgency(None, (f"urgent/{rule_kind}: set aside, urgency model "
+                                  f"{score:.2f}",), set_aside=True)
+        return Urgency(rule_kind)
+    if reading is not None and reading.score >= settings.threshold:
+        return Urgency(reading.kind, (reading.why,))
+    return Urgency()

@@ -1,37 +1,36 @@
-"""The learned safety net (bot.engine.urgency): a warning sign in words no rule was written for."""
+"""The learned safety net (bot.engine.urgency): the rules and the urgency model together."""
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
-from typing import Callable
 
 import pytest
 
 from bot.engine.replies import reply_for
-from bot.engine.retrieval import Retriever
-from bot.engine.urgency import (CALM, KINDS, Settings, load_settings, load_urgent_examples,
-                                urgent_by_example)
+from bot.engine.urgency import (CALM, KINDS, UrgencyModel, assess, judge,
+                                load_settings, load_urgent_examples, units, urgent_by_model)
 from bot.knowledge import ContentError
 from bot.safety import told_clauses
 
-SETTINGS = Settings(threshold=0.7, margin=0.1, needs=re.compile(r"slumped|pills|wobbly"))
-
-
-@pytest.fixture
-def fake_index(keyword_retriever: Callable[..., Retriever]) -> Retriever:
-    return keyword_retriever(("slumped", "wobbly", "pills", "sunny"),
-                             [("urgent/emergency", "he is slumped and will not wake"),
-                              (CALM, "a bit wobbly after the gym"),
-                              ("urgent/overdose", "swallowed the pills"), (CALM, "a sunny day")], 0.3)
+SLUMPED = "my husband is slumped in the chair since lunch and grey, what do I do"
 
 
 def test_the_reference_clauses_cover_every_kind_and_calm() -> None:
     examples = load_urgent_examples()
     assert set(examples) == {f"urgent/{k}" for k in KINDS} | {CALM}
     assert all(len(v) >= 30 for v in examples.values())
+
+
+def test_the_settings_leave_room_between_setting_aside_and_escalating() -> None:
     settings = load_settings()
-    assert 0 < settings.threshold < 1 and 0 <= settings.margin < 1
+    assert 0 <= settings.sets_aside_below < settings.threshold <= 1
+
+
+def test_settings_out_of_order_are_refused(tmp_path: Path) -> None:
+    bad = tmp_path / "urgency_stories.yml"
+    bad.write_text("model:\n  threshold: 0.5\n  sets_aside_below: 0.7\n")
+    with pytest.raises(ContentError, match="sets_aside_below < threshold"):
+        load_settings(bad)
 
 
 def test_a_file_without_calm_clauses_is_refused(tmp_path: Path) -> None:
@@ -41,37 +40,55 @@ def test_a_file_without_calm_clauses_is_refused(tmp_path: Path) -> None:
         load_urgent_examples(bad)
 
 
-@pytest.mark.parametrize("text, kind", [
-    ("my husband is slumped in the chair since lunch, what do I do", "emergency"),
-    ("I think she swallowed the pills from the cupboard, all of them", "overdose"),
-    # near a calm reference: nothing
-    ("after the gym session my legs are a bit wobbly tonight", None),
-    # told as settled: set aside (not for an overdose)
-    ("back in March he was slumped in the chair for a minute, fine since then", None),
-    # too short for the net: the rules decide
-    ("slumped", None),
-    # no word a warning sign needs: not compared
-    ("he has been in the chair since lunch, what do I do", None),
-])
-def test_a_clause_nearest_an_urgent_reference_escalates(text: str, kind: str,
-                                                        fake_index: Retriever) -> None:
-    found = urgent_by_example(text, fake_index, SETTINGS)
-    assert (found.kind if found else None) == kind
-    if found:
-        assert found.why.startswith(f"urgent/{kind}: nearest reference ") and text not in found.why
-
-
-def test_without_the_index_the_rules_alone_decide() -> None:
-    assert urgent_by_example("my husband is slumped in the chair since lunch", None) is None
-
-
-def test_the_clauses_are_the_settled_readings() -> None:
+def test_the_units_are_the_clauses_and_each_clause_joined_to_the_next() -> None:
     assert told_clauses("In March I fell, I couldn't walk. Now my knee aches") == [
         ("in march i fell", True), ("i couldn't walk", True), ("now my knee aches", False)]
+    assert units("In March I fell, I couldn't walk. Now my knee aches")[3:] == [
+        ("in march i fell, i couldn't walk", True), ("i couldn't walk, now my knee aches", False)]
+
+
+@pytest.mark.parametrize("text, kind", [
+    (SLUMPED, "emergency"),
+    ("I think she swallowed the pills from the cupboard, all of them", "overdose"),
+    ("after the gym session my legs are a bit wobbly tonight, sunny out", None),
+    # told as settled: set aside (an overdose never is)
+    ("back in March he was slumped in the chair for a minute, fine since then", None),
+    ("back in March she swallowed the pills, I want to know if the scan can show it", "overdose"),
+    ("slumped", None),  # too short for the model: the rules decide
+])
+def test_the_model_escalates_a_sign_going_on_now(text: str, kind: str,
+                                                 tiny_urgency_model: UrgencyModel) -> None:
+    found = urgent_by_model(text, tiny_urgency_model, threshold=0.6)
+    assert (found.kind if found else None) == kind
+    if found:
+        assert found.why.startswith(f"urgent/{kind}: urgency model ")
+        assert "nearest reference" in found.why and text.lower() not in found.why.lower()
+
+
+def test_without_the_model_the_rules_alone_decide() -> None:
+    assert urgent_by_model(SLUMPED, None) is None
+    assert judge(SLUMPED, "emergency", None).kind == "emergency"
+    assert judge(SLUMPED, None, None).kind is None
+
+
+def test_a_rule_emergency_the_model_finds_calm_is_answered_with_the_note(
+        tiny_urgency_model: UrgencyModel) -> None:
+    calm = "a bit wobbly after a sunny walk, how long does it take to heal"
+    reading = assess(calm, tiny_urgency_model)
+    assert reading is None or reading.score < load_settings().sets_aside_below
+    set_aside = judge(calm, "emergency", tiny_urgency_model)
+    assert set_aside.kind is None and set_aside.set_aside and "set aside" in set_aside.why[0]
+    # a crisis or an overdose found by a rule always stands; so does an emergency the model agrees
+    assert judge(calm, "crisis", tiny_urgency_model).kind == "crisis"
+    assert judge(calm, "overdose", tiny_urgency_model).kind == "overdose"
+    assert judge(SLUMPED, "emergency", tiny_urgency_model).kind == "emergency"
+    # a short message keeps the rule: the model does not read it
+    assert judge("wobbly, sunny", "emergency", tiny_urgency_model).kind == "emergency"
 
 
 @pytest.mark.slow
-def test_the_built_net_escalates_new_wording_and_leaves_a_calm_question(trained_model: Path) -> None:
+def test_the_trained_model_escalates_new_wording_and_leaves_a_calm_question(
+        trained_model: Path) -> None:
     # no red-flag rule matches these words
     for text, kind in [("scan said bone marrow edema. i have put my affairs in order and written "
                         "my letters", "crisis"),
@@ -82,3 +99,8 @@ def test_the_built_net_escalates_new_wording_and_leaves_a_calm_question(trained_
     calm = reply_for("ask_serious", text="my mri showed bone marrow edema in my knee after a fall "
                                          "last year, is it serious?")
     assert calm.answer_id != "urgent/emergency"
+    # a rule's emergency that the model reads as calm: answered, with what to do now
+    calf = reply_for("emergency", red_flag="emergency",
+                     text="my calf feels a bit tight since I started the physio exercises, there's "
+                          "no swelling and my breathing is fine, is that normal")
+    assert not calf.answer_id.startswith("urgent/") and "911" in calf.text

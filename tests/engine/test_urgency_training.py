@@ -1,0 +1,56 @@
+"""Training the urgency model (bot.engine.urgency_training)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from bot.engine.urgency_model import CLASSES, UrgencyModel
+from bot.engine.urgency_training import (Embeddings, Story, TrainingSettings, calm_questions,
+                                         load_stories, load_training_settings, train)
+from bot.knowledge import ContentError
+
+from typing import Callable, List
+
+Encode = Callable[[List[str]], np.ndarray]
+
+
+def test_the_reviewed_stories_are_balanced_and_cover_every_kind() -> None:
+    stories = load_stories()
+    kinds = [s.kind for s in stories]
+    assert len(stories) >= 1000 and set(kinds) == set(CLASSES)
+    assert 0.4 < kinds.count("calm") / len(kinds) < 0.6
+    assert load_training_settings().regularisation > 0
+    assert len(calm_questions()) > 500 and {s.kind for s in calm_questions()} == {"calm"}
+
+
+@pytest.mark.parametrize("body, error", [
+    ("stories:\n  - {id: a, urgent: maybe, text: hi}\n", "urgent:` one of"),
+    ("stories:\n  - {id: a, urgent: \"no\", text: hi}\n  - {id: a, urgent: crisis, text: x}\n",
+     "give a new `id`"),
+    ("stories: []\n", "write `stories:`"),
+])
+def test_a_bad_story_is_named(tmp_path: Path, body: str, error: str) -> None:
+    path = tmp_path / "urgency_stories.yml"
+    path.write_text(body)
+    with pytest.raises(ContentError, match=error):
+        load_stories(path)
+
+
+def test_the_clause_that_makes_a_story_urgent_is_learned(tiny_urgency_model: UrgencyModel) -> None:
+    scores, _ = tiny_urgency_model.clause_scores(["my dad is slumped", "the scan showed edema",
+                                                   "the baby ate the pills"])
+    assert [CLASSES[i] for i in scores.argmax(axis=1)] == ["emergency", "calm", "overdose"]
+    assert tiny_urgency_model.message_score("slumped and grey") > \
+        tiny_urgency_model.message_score("a sunny walk, how long to heal")
+
+
+def test_training_is_deterministic(keyword_encoder: Encode) -> None:
+    references = {"urgent/emergency": ("he fell and can't stand",), "calm": ("a sunny day",)}
+    stories = [Story("a", "emergency", "sunny out, he fell, he can't stand"),
+               Story("b", "calm", "a sunny day, wobbly legs")]
+    first = train(references, stories, TrainingSettings(1.0, 1), Embeddings(keyword_encoder))
+    again = train(references, stories, TrainingSettings(1.0, 1), Embeddings(keyword_encoder))
+    assert all(np.array_equal(a.weights, b.weights) for a, b in zip(first, again))
