@@ -52,16 +52,27 @@ class Settings:
     threshold: float = 1.1  # never, unless the file says
     margin: float = 0.0
     adds: Tuple[str, ...] = ()
+    declines: Tuple[str, ...] = ()  # added beside what the rules chose, when very near
+    declines_threshold: float = 1.1
 
     def answer(self, hits: Sequence[Hit]) -> Optional[Hit]:
         """The answer these hits give a question, if any: the nearest, when it is one retrieval
         may add, near enough and clearly nearer than the next answer."""
+        return self._nearest_of(hits, self.adds, self.threshold)
+
+    def decline(self, hits: Sequence[Hit]) -> Optional[Hit]:
+        """A part the rules answered with something else that the article does not cover ("any
+        vitamins that help?", "is it normal to feel this low"): the nearest, when it is a decline
+        and very near."""
+        return self._nearest_of(hits, self.declines, self.declines_threshold)
+
+    def _nearest_of(self, hits: Sequence[Hit], keys: Sequence[str],
+                    threshold: float) -> Optional[Hit]:
         if not hits:
             return None
         best = hits[0]
         runner_up = hits[1].score if len(hits) > 1 else 0.0
-        if best.key in self.adds and best.score >= self.threshold and \
-                best.score - runner_up >= self.margin:
+        if best.key in keys and best.score >= threshold and best.score - runner_up >= self.margin:
             return best
         return None
 
@@ -73,7 +84,8 @@ def load_settings(path: Path = EXAMPLES_FILE) -> Settings:
         raw = (yaml.safe_load(handle) or {}).get("retrieval") or {}
     try:
         return Settings(float(raw["threshold"]), float(raw.get("margin", 0.0)),
-                        tuple(raw.get("adds") or ()))
+                        tuple(raw.get("adds") or ()), tuple(raw.get("declines") or ()),
+                        float(raw.get("declines_threshold", 1.1)))
     except (KeyError, TypeError, ValueError) as error:
         raise ContentError(f"{path}: retrieval: give `threshold` and `margin` (numbers from 0 to "
                            f"1) and the list `adds` ({error})")

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field, replace
-from typing import List, Optional, Sequence, Set, Tuple
+from typing import Dict, List, Optional, Sequence, Set, Tuple
 
 from bot.knowledge import GENERAL, KnowledgeBase
 from bot.engine.reading import NO_ASK, Clause, Lexicon, Reading, is_yes_no
@@ -228,20 +228,31 @@ NOT_BME_SUBJECT = "not_bme"  # the subject of questions.yml that names something
 PLAIN_WORDS = 5  # a broad question this short, with a kind and nothing named, is plain
 
 
-def _nearest(nearest: Sequence[Sequence[Hit]], position: int,
-             settings: Optional[Settings]) -> Optional[Hit]:
-    """The answer a question's nearest reviewed example adds, if the settings let it."""
+def _nearest(nearest: Sequence[Sequence[Hit]], position: int, settings: Optional[Settings],
+             fell_back: bool) -> Optional[Hit]:
+    """The answer a question's nearest reviewed example adds, if the settings let it: where the
+    rules fell back on an overview, any answer retrieval may add; else only a decline of a part
+    the article does not cover ("any vitamins that help?" beside the treatment asked)."""
     if settings is None or position >= len(nearest):
         return None
-    return settings.answer(nearest[position])
+    return settings.answer(nearest[position]) if fell_back else \
+        settings.decline(nearest[position])
 
 
-def _why(units: Sequence[str], hits: Sequence[Hit]) -> Tuple[str, ...]:
+def _why(units: Sequence[str], hits: Sequence[Hit], rules: Dict[str, str]) -> Tuple[str, ...]:
     """Why each unit was chosen, for the audit: the reviewed example it was nearest to, or the
-    reading rules (bot/content/questions.yml)."""
+    reading rule (bot/content/questions.yml) that chose it, by the kind of question, what it
+    named and the context (labels, never the patient's words)."""
     by_key = {h.key: h for h in hits}
     return tuple(f"{u}: nearest example \"{by_key[u].example}\" ({by_key[u].score:.2f})"
-                 if u in by_key else f"{u}: reading rules" for u in units)
+                 if u in by_key else f"{u}: reading rules, {rules.get(u, 'told in the story')}"
+                 for u in units)
+
+
+def _rule(ask: Optional[str], clause: Clause, context: str) -> str:
+    """The reading rule behind a clause's units, in labels: "asks duration about knee (injury)"."""
+    about = ", ".join(clause.subjects) or "nothing named"
+    return f"asks {ask or 'no kind'} about {about} ({context})"
 
 
 def _plain(clause: Clause) -> bool:
@@ -303,6 +314,7 @@ def select(reading: Reading, kb: KnowledgeBase, lexicon: Lexicon, state: State,
     comparison_facts: Tuple[str, ...] = ()
     yes_no: List[str] = []
     hits: List[Hit] = []
+    rules: Dict[str, str] = {}  # unit -> the reading rule that chose it (for the audit)
     persisting = any({"persisting", "long_persisting"} & set(c.subjects) for c in reading.clauses)
     for position, clause in enumerate(reading.clauses):
         if not clause.is_question:
@@ -357,13 +369,17 @@ def select(reading: Reading, kb: KnowledgeBase, lexicon: Lexicon, state: State,
                 persisting and ask in (None, "serious", "decision", "what_is", "causes"))):
             # a length of time told with "still there" asks whether that is long
             found, comparison, comparison_facts = _duration_units(kb, reading, context, found)
-        # the nearest example only where the rules fell back on an overview or found nothing:
-        # one pass of the sentence model for those questions alone
+        # the nearest example: any answer where the rules fell back on an overview or found
+        # nothing, else only a decline beside theirs; one pass of the sentence model a question
         fell_back = all(u != COMPARE and _is_overview(kb, u) for u in found)
-        hit = _nearest(nearest, position, settings) if fell_back and not _plain(clause) else None
+        hit = None if _plain(clause) else _nearest(nearest, position, settings, fell_back)
+        if hit is not None and not fell_back and hit.key not in found + units:
+            found = [*found, hit.key]  # a decline beside what the rules chose
         hits += [hit] if hit else []
         found = _with_nearest(kb, found, hit, units)
         yes_no += _first_if_yes_no(clause, found, units)
+        for unit in found:
+            rules.setdefault(unit, _rule(ask if ask != NO_ASK else None, clause, context))
         units += [u for u in found if u not in units]
         ask_answered = ask or _ask_of(kb, lexicon, found) or ask_answered
     units += _story_causes(kb, lexicon, reading, units)
@@ -375,5 +391,8 @@ def select(reading: Reading, kb: KnowledgeBase, lexicon: Lexicon, state: State,
     if pasted and units and lexicon.report_unit and "term/report_wording" not in units:
         units = units[:MAX_UNITS - 1] + [lexicon.report_unit]  # "what does my report mean"
     chosen = tuple(dict.fromkeys(units[:MAX_UNITS]))
+    rules.setdefault(NOT_BME, "something that is not bone marrow edema told")
+    if lexicon.report_unit:
+        rules.setdefault(lexicon.report_unit, "report words pasted")
     return Selection(chosen, ask_answered, context, comparison, comparison_facts, tuple(yes_no),
-                     _why(chosen, hits))
+                     _why(chosen, hits, rules))

@@ -5,8 +5,8 @@ to them they found about five urgent stories in six. Where no rule escalated, th
 (:mod:`bot.engine.urgency_model`, trained at `make setup` on reviewed stories and reference
 clauses) reads the message: its most urgent clause told as going on (a settled or set-aside clause
 counts only for a crisis or an overdose, which are never settled) and the whole message each give a
-probability, and the message escalates when their mean reaches ``threshold``
-(``bot/content/urgency_stories.yml``). The reply records the scores and the reference clause
+probability, and the message escalates when their mean reaches the threshold of the clause's kind
+(``bot/content/urgency_stories.yml``, chosen by cross-validation: ``python -m bench.urgency_cv``). The reply records the scores and the reference clause
 nearest to the urgent one, never the patient's words. Deterministic and offline.
 """
 
@@ -15,7 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Dict, List, Optional, Tuple
+from typing import Dict, List, Mapping, Optional, Tuple
 
 import yaml
 
@@ -32,7 +32,7 @@ MODEL_FILE = "urgency.npz"
 CALM = "calm"
 EMERGENCY = "emergency"
 KINDS = CLASSES[1:]
-MIN_WORDS = 4  # shorter messages are left to the rules (they cover the short ways of saying it)
+MIN_WORDS = 8  # shorter messages are left to the rules: out of fold, the model added nothing there
 
 
 @dataclass(frozen=True)
@@ -77,7 +77,7 @@ def units(text: str) -> List[Tuple[str, bool]]:
 
 @dataclass(frozen=True)
 class Settings:
-    threshold: float  # the model alone escalates at this mean score
+    thresholds: Mapping[str, float]  # by kind: the model alone escalates at this mean score
     sets_aside_below: float  # a rule's emergency is set aside below this mean score
 
 
@@ -87,12 +87,13 @@ def load_settings(path: Path = STORIES_FILE) -> Settings:
     with open(path, encoding="utf-8") as handle:
         raw = (yaml.safe_load(handle) or {}).get("model") or {}
     try:
-        settings = Settings(float(raw["threshold"]), float(raw["sets_aside_below"]))
+        settings = Settings({kind: float(raw["thresholds"][kind]) for kind in KINDS},
+                            float(raw["sets_aside_below"]))
     except (KeyError, TypeError, ValueError) as error:
-        raise ContentError(f"{path}: model: give `threshold` and `sets_aside_below`, numbers "
-                           f"from 0 to 1 ({error})")
-    if not 0.0 <= settings.sets_aside_below < settings.threshold <= 1.0:
-        raise ContentError(f"{path}: model: need 0 <= sets_aside_below < threshold <= 1")
+        raise ContentError(f"{path}: model: give `thresholds` (one for each of {list(KINDS)}) and "
+                           f"`sets_aside_below`, numbers from 0 to 1 ({error})")
+    if not all(0.0 <= settings.sets_aside_below < t <= 1.0 for t in settings.thresholds.values()):
+        raise ContentError(f"{path}: model: need 0 <= sets_aside_below < each threshold <= 1")
     return settings
 
 
@@ -123,8 +124,10 @@ def urgent_by_model(text: str, model: Optional[UrgencyModel],
                     threshold: Optional[float] = None) -> Optional[UrgentByModel]:
     """Whether the model finds ``text`` urgent (its mean score reaches ``threshold``), and why."""
     found = assess(text, model)
-    limit = load_settings().threshold if threshold is None else threshold
-    return found if found is not None and found.score >= limit else None
+    if found is None:
+        return None
+    limit = load_settings().thresholds[found.kind] if threshold is None else threshold
+    return found if found.score >= limit else None
 
 
 def assess(text: str, model: Optional[UrgencyModel]) -> Optional[UrgentByModel]:
@@ -159,21 +162,29 @@ class Urgency:
     set_aside: bool = False
 
 
-def judge(text: str, rule_kind: Optional[str], model: Optional[UrgencyModel]) -> Urgency:
-    """The rules and the model together. A rule's emergency stands unless the model, reading the
-    whole message, finds it clearly calm (below ``sets_aside_below``: "my cousin's bone was
-    sticking out", a dog that won't put its leg down); then the message is answered with what to do
-    if a warning sign is happening now. A crisis or an overdose found by a rule always stands.
-    Where no rule matched, the model escalates at ``threshold``."""
-    settings = load_settings()
-    reading = assess(text, model) if text else None
+def judge(text: str, rule_kind: Optional[str], model: Optional[UrgencyModel],
+          settings: Optional[Settings] = None) -> Urgency:
+    """The rules and the model together (:func:`decide`), reading ``text`` with the model."""
+    read = model is not None and len(text.split()) >= MIN_WORDS
+    return decide(assess(text, model) if read else None, rule_kind, read, settings)
+
+
+def decide(reading: Optional[UrgentByModel], rule_kind: Optional[str], read: bool,
+           settings: Optional[Settings] = None) -> Urgency:
+    """What a message calls for, from the rules' kind and the model's ``reading`` (``read``: the
+    model read the message). A rule's emergency stands unless the model finds the message clearly
+    calm (below ``sets_aside_below``: "my cousin's bone was sticking out", a dog that won't put its
+    leg down); then the message is answered with what to do if a warning sign is happening now. A
+    crisis or an overdose found by a rule always stands. Where no rule matched, the model
+    escalates at its kind's threshold."""
+    settings = settings or load_settings()
     if rule_kind:
-        if rule_kind == EMERGENCY and model is not None and len(text.split()) >= MIN_WORDS and \
+        if rule_kind == EMERGENCY and read and \
                 (reading is None or reading.score < settings.sets_aside_below):
             score = reading.score if reading else 0.0
             return Urgency(None, (f"urgent/{rule_kind}: set aside, urgency model "
                                   f"{score:.2f}",), set_aside=True)
         return Urgency(rule_kind)
-    if reading is not None and reading.score >= settings.threshold:
+    if reading is not None and reading.score >= settings.thresholds[reading.kind]:
         return Urgency(reading.kind, (reading.why,))
     return Urgency()

@@ -84,7 +84,8 @@ def reference_clauses(references: Dict[str, Tuple[str, ...]]) -> List[Tuple[str,
 
 def fit(texts: Sequence[str], labels: Sequence[int], vectors: np.ndarray,
         settings: TrainingSettings, vocabulary_texts: Sequence[str]) -> Linear:
-    """One logistic regression over [embedding, TF-IDF]."""
+    """One logistic regression over [embedding, TF-IDF] (sparse while training)."""
+    from scipy.sparse import csr_matrix, hstack
     from sklearn.feature_extraction.text import TfidfVectorizer
     from sklearn.linear_model import LogisticRegression
 
@@ -93,7 +94,7 @@ def fit(texts: Sequence[str], labels: Sequence[int], vectors: np.ndarray,
     vectoriser.fit(vocabulary_texts)
     tfidf = Tfidf({str(g): int(i) for g, i in vectoriser.vocabulary_.items()},
                   vectoriser.idf_.astype(np.float32))
-    features = np.hstack([vectors, tfidf.transform(texts)])
+    features = hstack([csr_matrix(vectors), vectoriser.transform(texts)]).tocsr()
     model = LogisticRegression(C=settings.regularisation, max_iter=5000, class_weight="balanced")
     model.fit(features, list(labels))
     return Linear(tfidf, model.coef_.astype(np.float32), model.intercept_.astype(np.float32))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from pathlib import Path
 from typing import Callable, List
 
@@ -70,13 +72,27 @@ def test_nearest_gives_one_hit_per_answer_best_first_with_its_example(fake_retri
     assert fake_retriever.nearest([]) == []
 
 
-def test_only_questions_the_rules_fell_back_on_are_embedded(fake_retriever: Retriever) -> None:
+def test_only_questions_are_embedded(fake_retriever: Retriever) -> None:
     text = "I fell last month. Could a bone tumour cause it? Would a change of breakfast help it heal?"
     reading = read_message(text)
     nearest = NearestByClause(fake_retriever, [c.text for c in reading.clauses])
     chosen = select(reading, KB, load_lexicon(), State(), "causes", nearest, SETTINGS)
     assert chosen.units == ("cause/bone_tumor", "not_covered/diet")
-    assert nearest.looked_up == 1  # the statement and the question the rules answered: not embedded
+    assert nearest.looked_up == 2  # the two questions; the statement is not embedded
+
+
+def test_a_decline_is_added_beside_the_rules_answer_only_when_very_near(
+        fake_retriever: Retriever) -> None:
+    # the rules answer the medicine question; the nearest example adds the diet decline beside it
+    text = "can I take ibuprofen with breakfast"
+    reading = read_message(text)
+    nearest = fake_retriever.nearest([c.text for c in reading.clauses])
+    declines = replace(SETTINGS, declines=("not_covered/diet",), declines_threshold=0.9)
+    chosen = select(reading, KB, load_lexicon(), State(), "treatment", nearest, declines)
+    assert chosen.units == ("decision/medicine", "not_covered/diet")
+    never = replace(declines, declines_threshold=1.1)
+    assert "not_covered/diet" not in select(reading, KB, load_lexicon(), State(), "treatment",
+                                            nearest, never).units
 
 
 def test_selection_adds_the_nearest_answer_and_says_why(fake_retriever: Retriever) -> None:
@@ -119,3 +135,11 @@ def test_a_missing_or_stale_index_says_how_to_rebuild(tmp_path: Path) -> None:
              texts=np.array(["t"]), fingerprint=np.array("old"))
     with pytest.raises(RuntimeError, match="built from another unit_examples.yml: run `make setup`"):
         Retriever.load(tmp_path)
+
+
+def test_the_audit_names_the_reading_rule_in_labels_not_the_patients_words() -> None:
+    text = "My knee has been sore since the fall. How long does it last?"
+    chosen = select(read_message(text), KB, load_lexicon(), State(), "duration")
+    assert chosen.units and all(w.startswith(f"{u}: reading rules, ")
+                                for u, w in zip(chosen.units, chosen.why))
+    assert "asks duration about" in chosen.why[0] and "since the fall" not in " ".join(chosen.why)

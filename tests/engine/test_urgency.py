@@ -23,13 +23,15 @@ def test_the_reference_clauses_cover_every_kind_and_calm() -> None:
 
 def test_the_settings_leave_room_between_setting_aside_and_escalating() -> None:
     settings = load_settings()
-    assert 0 <= settings.sets_aside_below < settings.threshold <= 1
+    assert set(settings.thresholds) == set(KINDS)
+    assert all(0 <= settings.sets_aside_below < t <= 1 for t in settings.thresholds.values())
 
 
 def test_settings_out_of_order_are_refused(tmp_path: Path) -> None:
     bad = tmp_path / "urgency_stories.yml"
-    bad.write_text("model:\n  threshold: 0.5\n  sets_aside_below: 0.7\n")
-    with pytest.raises(ContentError, match="sets_aside_below < threshold"):
+    bad.write_text("model:\n  thresholds: {emergency: 0.5, crisis: 0.8, overdose: 0.8}\n"
+                   "  sets_aside_below: 0.7\n")
+    with pytest.raises(ContentError, match="sets_aside_below < each threshold"):
         load_settings(bad)
 
 
