@@ -14,10 +14,13 @@ from __future__ import annotations
 
 import hashlib
 import sys
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable, Dict, List, Optional, Sequence, Tuple, TypeVar
+from typing import (TYPE_CHECKING, Callable, Dict, Iterator, List, Optional, Sequence, Tuple,
+                    TypeVar)
 
 import numpy as np
 import yaml
@@ -149,9 +152,10 @@ class Retriever:
         if str(data["fingerprint"]) != fingerprint(examples):
             raise RuntimeError(f"{index} was built from another {examples.name}: run `make setup` "
                                "to rebuild it.")
-        encoder = OnnxMiniLM(folder / ENCODER_FILE.name)
+        encode = shared_encoder() if folder == BUILD_DIR else \
+            OnnxMiniLM(folder / ENCODER_FILE.name).encode
         return cls(data["vectors"], [str(k) for k in data["keys"]],
-                   [str(t) for t in data["texts"]], lambda texts: encoder.encode(texts))
+                   [str(t) for t in data["texts"]], encode)
 
     def nearest(self, questions: Sequence[str], top: int = TOP) -> List[Tuple[Hit, ...]]:
         """For each question, the ``top`` nearest answers, best first, one hit per answer."""
@@ -194,6 +198,40 @@ class NearestByClause(Sequence[Tuple[Hit, ...]]):
     def looked_up(self) -> int:
         """How many clauses were embedded."""
         return len(self._found)
+
+
+_TURN: ContextVar[Optional[Dict[str, np.ndarray]]] = ContextVar("embedded_this_turn", default=None)
+
+
+@contextmanager
+def one_turn() -> Iterator[None]:
+    """Within it, the shared encoder embeds each text once (the example questions' nearest and the
+    urgency model often read the same clause); nothing is kept after the turn."""
+    token = _TURN.set({})
+    try:
+        yield
+    finally:
+        _TURN.reset(token)
+
+
+@lru_cache(maxsize=1)
+def shared_encoder() -> Callable[[List[str]], np.ndarray]:
+    """The set-up's sentence model, loaded once a process for the example questions and the
+    urgency model, embedding each text once a turn (:func:`one_turn`)."""
+    from bot.nlu.minilm_onnx import OnnxMiniLM
+
+    model = OnnxMiniLM(BUILD_DIR / ENCODER_FILE.name)
+
+    def encode(texts: List[str]) -> np.ndarray:
+        seen = _TURN.get()
+        if seen is None:
+            return model.encode(texts)
+        new = list(dict.fromkeys(t for t in texts if t not in seen))
+        if new:
+            seen.update(zip(new, model.encode(new)))
+        return np.array([seen[t] for t in texts], dtype=np.float32).reshape(len(texts), -1)
+
+    return encode
 
 
 @lru_cache(maxsize=1)

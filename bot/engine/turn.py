@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any, Dict, Mapping, Optional, Sequence
 
 from bot.engine.replies import Reply, reply_for, reply_kind, slots_after, state_from_slots
+from bot.engine.retrieval import one_turn
 
 
 @dataclass(frozen=True)
@@ -29,8 +30,9 @@ def take_turn(intent: Optional[str], slots: Mapping[str, Any], *, red_flag: Opti
               entities: Sequence[Mapping[str, Any]] = ()) -> Turn:
     """The turn for a message, given the NLU's reading of it and the conversation's slots (after
     this message's entities were mapped to ``cause`` and ``body_part``)."""
-    reply = reply_for(intent, cause=slots.get("cause"), body_part=slots.get("body_part"),
-                      red_flag=red_flag, ranking=ranking, text=text, entities=entities,
-                      state=state_from_slots(slots))
+    with one_turn():  # each text embedded once this turn
+        reply = reply_for(intent, cause=slots.get("cause"), body_part=slots.get("body_part"),
+                          red_flag=red_flag, ranking=ranking, text=text, entities=entities,
+                          state=state_from_slots(slots))
     after: Dict[str, Any] = slots_after(reply)
     return Turn(reply, reply_kind(reply), after)

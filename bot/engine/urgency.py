@@ -19,7 +19,7 @@ from typing import Dict, List, Mapping, Optional, Tuple
 
 import yaml
 
-from bot.engine.retrieval import BUILD_DIR, ENCODER_FILE, if_built
+from bot.engine.retrieval import BUILD_DIR, if_built, shared_encoder
 from bot.engine.urgency_model import CLASSES, UrgencyModel, fingerprint
 
 __all__ = ["UrgencyModel", "assess", "judge", "urgent_by_model", "units"]
@@ -108,10 +108,7 @@ def made_from() -> str:
 @lru_cache(maxsize=1)
 def load_urgency() -> UrgencyModel:
     """The model set-up trained (an error says how to build it)."""
-    from bot.nlu.minilm_onnx import OnnxMiniLM
-
-    encoder = OnnxMiniLM(BUILD_DIR / ENCODER_FILE.name)
-    return UrgencyModel.load(BUILD_DIR / MODEL_FILE, made_from(), encoder.encode)
+    return UrgencyModel.load(BUILD_DIR / MODEL_FILE, made_from(), shared_encoder())
 
 
 @lru_cache(maxsize=1)

@@ -46,19 +46,27 @@ class Tfidf:
     vocabulary: Dict[str, int]
     idf: np.ndarray
 
-    def transform(self, texts: Sequence[str]) -> np.ndarray:
-        out = np.zeros((len(texts), len(self.idf)), dtype=np.float32)
-        for row, text in enumerate(texts):
+    def rows(self, texts: Sequence[str]) -> List[Tuple[np.ndarray, np.ndarray]]:
+        """Each text's vector, sparse: the columns of its n-grams and their values."""
+        found = []
+        for text in texts:
             counts: Dict[int, int] = {}
             for gram in ngrams(text):
                 column = self.vocabulary.get(gram)
                 if column is not None:
                     counts[column] = counts.get(column, 0) + 1
-            for column, count in counts.items():
-                out[row, column] = (1.0 + np.log(count)) * self.idf[column]
-            norm = float(np.linalg.norm(out[row]))
-            if norm:
-                out[row] /= norm
+            columns = np.fromiter(counts, dtype=np.int64, count=len(counts))
+            values = (1.0 + np.log(np.fromiter(counts.values(), dtype=np.float32,
+                                               count=len(counts)))) * self.idf[columns]
+            norm = float(np.linalg.norm(values))
+            found.append((columns, values / norm if norm else values))
+        return found
+
+    def transform(self, texts: Sequence[str]) -> np.ndarray:
+        """The vectors as one dense array (texts × vocabulary)."""
+        out = np.zeros((len(texts), len(self.idf)), dtype=np.float32)
+        for row, (columns, values) in enumerate(self.rows(texts)):
+            out[row, columns] = values
         return out
 
 
@@ -74,8 +82,10 @@ class Linear:
     def probabilities(self, vectors: np.ndarray, texts: Sequence[str]) -> np.ndarray:
         if not texts:
             return np.zeros((0, max(2, len(self.bias))), dtype=np.float32)
-        features = np.hstack([vectors, self.tfidf.transform(texts)])
-        logits = features @ self.weights.T + self.bias
+        dims = vectors.shape[1]
+        logits = vectors @ self.weights[:, :dims].T + self.bias
+        for row, (columns, values) in enumerate(self.tfidf.rows(texts)):
+            logits[row] += self.weights[:, dims + columns] @ values
         if logits.shape[1] == 1:
             yes = 1.0 / (1.0 + np.exp(-logits[:, 0]))
             return np.stack([1.0 - yes, yes], axis=1)

@@ -74,3 +74,24 @@ def test_a_bad_care_team_setting_stops_the_start_naming_it(monkeypatch: pytest.M
     monkeypatch.delenv("BME_CARE_TEAM_NAME", raising=False)
     with pytest.raises(SystemExit, match="BME_CARE_TEAM_NAME"):
         actions_server.main(["--port", "0"])
+
+
+def test_the_action_server_runs_numpy_on_one_thread_unless_the_operator_says() -> None:
+    import os
+    import subprocess
+    import sys
+
+    code = ("import sys\n"
+            "from bot.deploy import actions_server\n"
+            "assert 'numpy' not in sys.modules  # nothing before main() loads it\n"
+            "actions_server.one_matrix_thread()\n"
+            "import numpy\n"
+            "from threadpoolctl import threadpool_info\n"
+            "print(max(i['num_threads'] for i in threadpool_info()))\n")
+    env = {k: v for k, v in os.environ.items() if not k.endswith("_NUM_THREADS")}
+    alone = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
+                           check=True)
+    assert alone.stdout.split()[-1] == "1"
+    chosen = subprocess.run([sys.executable, "-c", code], env={**env, "OPENBLAS_NUM_THREADS": "2"},
+                            capture_output=True, text=True, check=True)
+    assert chosen.stdout.split()[-1] == "2"
