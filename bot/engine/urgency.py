@@ -21,8 +21,6 @@ import yaml
 
 from bot.engine.retrieval import BUILD_DIR, if_built, shared_encoder
 from bot.engine.urgency_model import CLASSES, UrgencyModel, fingerprint
-
-__all__ = ["UrgencyModel", "assess", "judge", "urgent_by_model", "units"]
 from bot.knowledge import CONTENT_DIR, ContentError
 from bot.safety import NEVER_SETTLED, normalise, told_clauses
 
@@ -115,16 +113,6 @@ def load_urgency() -> UrgencyModel:
 def built_urgency() -> Optional[UrgencyModel]:
     """The model if set-up trained it (looked for once a process)."""
     return if_built(MODEL_FILE, load_urgency)
-
-
-def urgent_by_model(text: str, model: Optional[UrgencyModel],
-                    threshold: Optional[float] = None) -> Optional[UrgentByModel]:
-    """Whether the model finds ``text`` urgent (its mean score reaches ``threshold``), and why."""
-    found = assess(text, model)
-    if found is None:
-        return None
-    limit = load_settings().thresholds[found.kind] if threshold is None else threshold
-    return found if found.score >= limit else None
 
 
 def assess(text: str, model: Optional[UrgencyModel]) -> Optional[UrgentByModel]:

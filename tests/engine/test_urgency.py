@@ -7,8 +7,9 @@ from pathlib import Path
 import pytest
 
 from bot.engine.replies import reply_for
-from bot.engine.urgency import (CALM, KINDS, UrgencyModel, assess, judge,
-                                load_settings, load_urgent_examples, units, urgent_by_model)
+from bot.engine.urgency import (CALM, KINDS, Settings, assess, judge, load_settings,
+                                load_urgent_examples, units)
+from bot.engine.urgency_model import UrgencyModel
 from bot.knowledge import ContentError
 from bot.safety import told_clauses
 
@@ -60,15 +61,15 @@ def test_the_units_are_the_clauses_and_each_clause_joined_to_the_next() -> None:
 ])
 def test_the_model_escalates_a_sign_going_on_now(text: str, kind: str,
                                                  tiny_urgency_model: UrgencyModel) -> None:
-    found = urgent_by_model(text, tiny_urgency_model, threshold=0.6)
-    assert (found.kind if found else None) == kind
-    if found:
-        assert found.why.startswith(f"urgent/{kind}: urgency model ")
-        assert "nearest reference" in found.why and text.lower() not in found.why.lower()
+    found = judge(text, None, tiny_urgency_model, Settings({k: 0.6 for k in KINDS}, 0.5))
+    assert found.kind == kind
+    if found.kind:
+        assert found.why[0].startswith(f"urgent/{kind}: urgency model ")
+        assert "nearest reference" in found.why[0] and text.lower() not in found.why[0].lower()
 
 
 def test_without_the_model_the_rules_alone_decide() -> None:
-    assert urgent_by_model(SLUMPED, None) is None
+    assert assess(SLUMPED, None) is None
     assert judge(SLUMPED, "emergency", None).kind == "emergency"
     assert judge(SLUMPED, None, None).kind is None
 
