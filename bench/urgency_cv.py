@@ -23,7 +23,8 @@ from bot.engine.urgency import (KINDS, MIN_WORDS, STORIES_FILE, URGENT_FILE, Set
                                 UrgentByModel, assess, decide, load_settings,
                                 load_urgent_examples)
 from bot.engine.urgency_model import UrgencyModel
-from bot.engine.urgency_training import (Embeddings, Story, TrainingSettings, calm_questions,
+from bot.engine.linear_models import Embeddings, TrainingSettings
+from bot.engine.urgency_training import (Story, calm_questions,
                                          load_stories, load_training_settings, train)
 from bot.safety import find_red_flag
 

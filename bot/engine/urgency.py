@@ -20,7 +20,8 @@ from typing import Dict, List, Mapping, Optional, Tuple
 import yaml
 
 from bot.engine.retrieval import BUILD_DIR, if_built, shared_encoder
-from bot.engine.urgency_model import CLASSES, UrgencyModel, fingerprint
+from bot.engine.linear_models import fingerprint
+from bot.engine.urgency_model import CLASSES, UrgencyModel
 from bot.knowledge import CONTENT_DIR, ContentError
 from bot.safety import NEVER_SETTLED, normalise, told_clauses
 

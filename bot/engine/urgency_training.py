@@ -20,12 +20,13 @@ from __future__ import annotations
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Dict, List, Optional, Sequence, Tuple
+from typing import Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 import yaml
 
-from bot.engine.urgency_model import CLASSES, NGRAMS, TOKEN, Linear, Tfidf, UrgencyModel
+from bot.engine.linear_models import Embeddings, Linear, TrainingSettings, fit
+from bot.engine.urgency_model import CLASSES, UrgencyModel
 from bot.engine.urgency import STORIES_FILE
 from bot.knowledge import ContentError
 from bot.engine.urgency import URGENT_FILE, load_urgent_examples, made_from, MODEL_FILE, units
@@ -40,12 +41,6 @@ class Story:
     id: str
     kind: str  # one of CLASSES ("calm" for a story labelled "no")
     text: str
-
-
-@dataclass(frozen=True)
-class TrainingSettings:
-    regularisation: float  # scikit-learn's C: smaller is simpler
-    min_count: int  # an n-gram is in the vocabulary when this many texts hold it
 
 
 def load_stories(path: Path = STORIES_FILE) -> List[Story]:
@@ -80,41 +75,6 @@ def reference_clauses(references: Dict[str, Tuple[str, ...]]) -> List[Tuple[str,
     """(kind, normalised clause) of the reference clauses (``urgent/<kind>`` or ``calm``)."""
     return [(key.split("/", 1)[-1], normalise(clause))
             for key, clauses in references.items() for clause in clauses]
-
-
-def fit(texts: Sequence[str], labels: Sequence[int], vectors: np.ndarray,
-        settings: TrainingSettings, vocabulary_texts: Sequence[str]) -> Linear:
-    """One logistic regression over [embedding, TF-IDF] (sparse while training)."""
-    from scipy.sparse import csr_matrix, hstack
-    from sklearn.feature_extraction.text import TfidfVectorizer
-    from sklearn.linear_model import LogisticRegression
-
-    vectoriser = TfidfVectorizer(ngram_range=(1, NGRAMS), min_df=settings.min_count,
-                                 sublinear_tf=True, token_pattern=TOKEN.pattern, dtype=np.float32)
-    vectoriser.fit(vocabulary_texts)
-    tfidf = Tfidf({str(g): int(i) for g, i in vectoriser.vocabulary_.items()},
-                  vectoriser.idf_.astype(np.float32))
-    features = hstack([csr_matrix(vectors), vectoriser.transform(texts)]).tocsr()
-    model = LogisticRegression(C=settings.regularisation, max_iter=5000, class_weight="balanced")
-    model.fit(features, list(labels))
-    return Linear(tfidf, model.coef_.astype(np.float32), model.intercept_.astype(np.float32))
-
-
-class Embeddings:
-    """Each text embedded once, however many rounds ask for it."""
-
-    def __init__(self, encode: Callable[[List[str]], np.ndarray]) -> None:
-        self._encode = encode
-        self._known: Dict[str, np.ndarray] = {}
-
-    def __call__(self, texts: Sequence[str]) -> np.ndarray:
-        new = sorted({t for t in texts if t not in self._known})
-        if new:
-            self._known.update(zip(new, self._encode(new)))
-        if not texts:
-            return np.zeros((0, 384), dtype=np.float32)
-        return np.array([self._known[t] for t in texts], dtype=np.float32)
-
 
 
 def train(references: Dict[str, Tuple[str, ...]], stories: Sequence[Story],

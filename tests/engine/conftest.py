@@ -45,7 +45,8 @@ def tiny_urgency_model():
     """An urgency model trained, as set-up trains it, on a handful of clauses and stories with
     :func:`keyword_encoder` instead of the sentence model."""
     from bot.engine.urgency_model import UrgencyModel
-    from bot.engine.urgency_training import Embeddings, Story, TrainingSettings, train
+    from bot.engine.linear_models import Embeddings, TrainingSettings
+    from bot.engine.urgency_training import Story, train
 
     references = {
         "urgent/emergency": ("he is slumped and will not wake", "she is slumped in her chair",

@@ -8,7 +8,8 @@ import numpy as np
 import pytest
 from sklearn.feature_extraction.text import TfidfVectorizer
 
-from bot.engine.urgency_model import NGRAMS, TOKEN, Tfidf, UrgencyModel, fingerprint, ngrams
+from bot.engine.linear_models import NGRAMS, TOKEN, Tfidf, fingerprint, ngrams
+from bot.engine.urgency_model import UrgencyModel
 
 from typing import Callable, List
 

@@ -8,7 +8,8 @@ import numpy as np
 import pytest
 
 from bot.engine.urgency_model import CLASSES, UrgencyModel
-from bot.engine.urgency_training import (Embeddings, Story, TrainingSettings, calm_questions,
+from bot.engine.linear_models import Embeddings, TrainingSettings
+from bot.engine.urgency_training import (Story, calm_questions,
                                          load_stories, load_training_settings, train)
 from bot.knowledge import ContentError
 
