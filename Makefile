@@ -8,6 +8,8 @@ SENTENCE_MODEL := build/minilm/model-int8.onnx
 MODEL := models/bme.tar.gz
 RETRIEVAL_INDEX := build/retrieval/index.npz
 URGENCY_MODEL := build/retrieval/urgency.npz
+ANSWER_MODEL := build/retrieval/answers.npz
+DEVELOPMENT_CASES := $(wildcard tests/data/eval/development/answers_*.yml)
 NODE_MODULES := node_modules/.installed
 CHROMIUM := /usr/bin/chromium
 NGINX := /usr/sbin/nginx
@@ -25,7 +27,7 @@ export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 
 .PHONY: setup run chat test lint screenshots clean chromium cluster retention content-review
 
-setup: $(MODEL) $(NODE_MODULES) $(RETRIEVAL_INDEX) $(URGENCY_MODEL)
+setup: $(MODEL) $(NODE_MODULES) $(RETRIEVAL_INDEX) $(URGENCY_MODEL) $(ANSWER_MODEL)
 
 run: setup
 	$(PY) -m bot.deploy.serve
@@ -103,11 +105,19 @@ $(RETRIEVAL_INDEX): $(VENV)/.installed bot/content/unit_examples.yml \
 # The urgency model (the safety net behind the red-flag rules), trained on the reviewed stories and
 # reference clauses with the same sentence model (about a minute).
 $(URGENCY_MODEL): $(RETRIEVAL_INDEX) bot/content/urgency_stories.yml bot/content/urgent_examples.yml \
-  bot/content/unit_examples.yml \
+  bot/content/unit_examples.yml $(DEVELOPMENT_CASES) bot/engine/linear_models.py \
   bot/engine/urgency.py bot/engine/urgency_model.py bot/engine/urgency_training.py bot/safety.py \
   bot/content/red_flags.yml
 	@echo "==> Training the urgency model"
 	$(PY) -m bot.engine.urgency_training
+
+# The answer model (which answers a whole message asks for, beside the reading rules), trained on
+# the example questions and the development answer cases (about 15 seconds).
+$(ANSWER_MODEL): $(RETRIEVAL_INDEX) bot/content/unit_examples.yml $(DEVELOPMENT_CASES) \
+  bot/content/answer_units.yml bot/content/knowledge.yml bot/engine/linear_models.py \
+  bot/engine/answer_model.py bot/engine/answer_training.py
+	@echo "==> Training the answer model"
+	$(PY) -m bot.engine.answer_training
 
 $(MODEL): $(VENV)/.installed $(TRAINING_INPUTS)
 	@echo "==> Training the Rasa model (data or config changed)"

@@ -24,7 +24,7 @@ from bot.engine.urgency import (KINDS, MIN_WORDS, STORIES_FILE, URGENT_FILE, Set
                                 load_urgent_examples)
 from bot.engine.urgency_model import UrgencyModel
 from bot.engine.linear_models import Embeddings, TrainingSettings
-from bot.engine.urgency_training import (Story, calm_questions,
+from bot.engine.urgency_training import (Story, everyday_messages,
                                          load_stories, load_training_settings, train)
 from bot.safety import find_red_flag
 
@@ -39,7 +39,7 @@ Reading = Tuple[Story, Optional[str], Optional[UrgentByModel], bool]
 def out_of_fold(stories: Sequence[Story], folds: int, embed: Embeddings,
                 settings: TrainingSettings, progress: Any = print) -> List[Reading]:
     """Each story with the rules' kind and the reading of the model that did not see it."""
-    references, calm = load_urgent_examples(URGENT_FILE), calm_questions()
+    references, calm = load_urgent_examples(URGENT_FILE), everyday_messages()
     found: List[Reading] = []
     for fold in range(folds):
         progress(f"fold {fold + 1}/{folds}: training on {len(stories) - len(stories) // folds} "

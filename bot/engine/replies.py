@@ -18,6 +18,7 @@ import yaml
 from bot.knowledge import CONTENT_DIR, GENERAL, ContentError, KnowledgeBase, load_knowledge
 from bot.engine.reading import Clause, find_ask, fold, load_lexicon, read_message
 from bot.safety import is_settled_story, safety_check_note, urgent_message
+from bot.engine.answer_model import complete
 from bot.engine.retrieval import NearestByClause, built_retriever, load_settings
 from bot.engine.selection import COMPARE, Selection, State, select
 from bot.engine.urgency import built_urgency, judge
@@ -309,6 +310,7 @@ def answer_message(text: str, entities: Sequence[Mapping[str, Any]], intent: Opt
     nearest = NearestByClause(retriever, [c.text for c in reading.clauses]) if retriever else ()
     selection = select(reading, load_knowledge(), lexicon, state, nlu_ask(intent), nearest,
                        load_settings())
+    selection = complete(selection, reading, text, load_knowledge())
     return compose(selection) if selection.units else None
 
 

@@ -119,8 +119,9 @@ def check_keys(examples: Dict[str, Tuple[str, ...]], kb: KnowledgeBase,
 
 
 def fingerprint(path: Path = EXAMPLES_FILE) -> str:
-    """What the index was built from: the examples file (the model is pinned by hash)."""
-    return hashlib.sha256(path.read_bytes()).hexdigest()[:16]
+    """What the index was built from: the example questions (not the settings beside them; the
+    sentence model is pinned by hash)."""
+    return hashlib.sha256(repr(sorted(load_examples(path).items())).encode("utf-8")).hexdigest()[:16]
 
 
 class Retriever:

@@ -275,7 +275,7 @@ def _with_nearest(kb: KnowledgeBase, found: List[str], hit: Optional[Hit],
     return [*specific, hit.key]
 
 
-def _not_bme(kb: KnowledgeBase, reading: Reading, units: List[str]) -> List[str]:
+def keep_to_bme(kb: KnowledgeBase, reading: Reading, units: List[str]) -> List[str]:
     """When the message is about something that is not bone marrow edema (a skin bruise, a lump,
     a tendon), none of the article's numbers or overviews is applied to it: they stay only for a
     question that names bone marrow edema itself."""
@@ -385,7 +385,7 @@ def select(reading: Reading, kb: KnowledgeBase, lexicon: Lexicon, state: State,
     units += _story_causes(kb, lexicon, reading, units)
     if NOT_BME not in units and any(NOT_BME_SUBJECT in c.subjects for c in reading.clauses):
         units.append(NOT_BME)  # told in the story ("a purple bruise on my thigh"), asked about after
-    units = _not_bme(kb, reading, units)
+    units = keep_to_bme(kb, reading, units)
     pasted = any(s in lexicon.report_subjects for c in reading.clauses if not c.is_question
                  for s in c.subjects)
     if pasted and units and lexicon.report_unit and "term/report_wording" not in units:

@@ -99,9 +99,9 @@ def load_settings(path: Path = STORIES_FILE) -> Settings:
 def made_from() -> str:
     """The fingerprint of what the model learns from: the reference clauses and the labelled
     stories (not the settings beside them: a new threshold needs no new training)."""
-    from bot.engine.urgency_training import calm_questions, load_stories
+    from bot.engine.urgency_training import everyday_messages, load_stories
 
-    return fingerprint(load_urgent_examples(), load_stories() + calm_questions())
+    return fingerprint(load_urgent_examples(), load_stories() + everyday_messages())
 
 
 @lru_cache(maxsize=1)

@@ -1,11 +1,13 @@
 """Training the urgency model (:mod:`bot.engine.urgency_model`) at `make setup`.
 
-``python -m bot.engine.urgency_training`` learns from two reviewed files:
+``python -m bot.engine.urgency_training`` learns from:
 
 - ``bot/content/urgent_examples.yml``: clauses, each labelled ``emergency``, ``crisis``,
   ``overdose`` or calm;
 - ``bot/content/urgency_stories.yml``: whole messages, each labelled with its urgent message or
-  ``"no"``.
+  ``"no"``;
+- the example questions of the answers and the messages of the development answer cases, calm
+  unless a case says its reply must be urgent (:func:`everyday_messages`).
 
 Every clause of a calm story is a calm example (so the clause model learns the near misses: told as
 past, negated, hypothetical, figurative). An urgent story says only that *some* clause is urgent,
@@ -80,7 +82,7 @@ def reference_clauses(references: Dict[str, Tuple[str, ...]]) -> List[Tuple[str,
 def train(references: Dict[str, Tuple[str, ...]], stories: Sequence[Story],
           settings: TrainingSettings, embed: Embeddings) -> Tuple[Linear, Linear]:
     """The clause model and the message model (the example questions of the answers come in as
-    calm stories: :func:`calm_questions`)."""
+    stories: :func:`everyday_messages`)."""
     base = reference_clauses(references)
     base += [("calm", unit) for story in stories if story.kind == "calm"
              for unit, _ in units(story.text)]
@@ -113,6 +115,33 @@ def calm_questions() -> List[Story]:
             for key, questions in load_examples().items() for n, question in enumerate(questions)]
 
 
+def answer_case_messages() -> List[Story]:
+    """Every message of the development answer cases (``tests/data/eval/development/``), as a
+    story: calm, unless its reply must be an urgent message (then of that kind). They are the
+    everyday stories real patients tell (a collapsed vertebra in an older parent, a torn ACL, a
+    request for an appointment) that must be answered, not escalated."""
+    from bot.engine.answer_training import case_files
+
+    found: List[Story] = []
+    for path in case_files():
+        with open(path, encoding="utf-8") as handle:
+            cases = (yaml.safe_load(handle) or {}).get("cases") or []
+        for case in cases:
+            for n, turn in enumerate(case.get("turns") or []):
+                urgent = [a.split("/", 1)[1] for need in turn.get("must") or ()
+                          for a in need.split("|") if a.startswith("urgent/")]
+                kind = urgent[0] if urgent and urgent[0] in CLASSES else "calm"
+                found.append(Story(f"{path.stem}/{case['id']}#{n}", kind,
+                                   " ".join(str(turn["text"]).split())))
+    return found
+
+
+def everyday_messages() -> List[Story]:
+    """What the model learns from beside the urgency stories: the example questions and the
+    development answer cases."""
+    return calm_questions() + answer_case_messages()
+
+
 def build(folder: Optional[Path] = None) -> Path:
     """Train on the content files and save the model where the engine loads it."""
     from bot.engine.retrieval import BUILD_DIR, ENCODER_FILE
@@ -122,7 +151,7 @@ def build(folder: Optional[Path] = None) -> Path:
     if not (folder / ENCODER_FILE.name).exists():
         raise RuntimeError("the sentence model is missing: run `python -m bot.engine.retrieval`")
     encoder = OnnxMiniLM(folder / ENCODER_FILE.name)
-    references, stories = load_urgent_examples(URGENT_FILE), load_stories() + calm_questions()
+    references, stories = load_urgent_examples(URGENT_FILE), load_stories() + everyday_messages()
     embed = Embeddings(encoder.encode)
     print(f"Training the urgency model on {len(stories)} stories and questions and "
           f"{sum(map(len, references.values()))} reference clauses", flush=True)

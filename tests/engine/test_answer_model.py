@@ -1,0 +1,110 @@
+"""The answer model (bot.engine.answer_model): what it adds to the rules' choice, and saving."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Callable, List
+
+import numpy as np
+import pytest
+
+from bot.engine.answer_model import (AnswerModel, Settings, complete, learned, load_settings,
+                                     trying)
+from bot.engine.answer_training import Labelled, train
+from bot.engine.linear_models import Embeddings, TrainingSettings
+from bot.engine.reading import Reading
+from bot.engine.selection import MAX_UNITS, Selection
+from bot.knowledge import load_knowledge
+
+Encode = Callable[[List[str]], np.ndarray]
+KB = load_knowledge()
+SETTINGS = Settings(TrainingSettings(1.0, 1), threshold=0.5, most_added=2, min_words=6)
+
+
+def test_a_sure_answer_the_rules_missed_follows_theirs_and_says_why() -> None:
+    units, why = learned(["duration/injury"], "injury",
+                         (("decision/return_to_sport", 0.8), ("term/bone_bruise", 0.3)), KB,
+                         SETTINGS, MAX_UNITS)
+    assert units == ["duration/injury", "decision/return_to_sport"]
+    assert why == {"decision/return_to_sport": "decision/return_to_sport: answer model 0.80"}
+
+
+def test_the_rules_answer_is_never_removed() -> None:
+    overview = KB.answer("treatment", "injury").answer_id
+    units, _ = learned([overview], "injury", (("treatment/physio", 0.9),), KB, SETTINGS, MAX_UNITS)
+    assert units == [overview, "treatment/physio"]
+
+
+def test_an_overview_comes_in_the_patients_context_and_only_for_a_kind_not_answered() -> None:
+    units, _ = learned(["cause/fracture"], "osteoarthritis", (("topic/serious", 0.9),), KB,
+                       SETTINGS, MAX_UNITS)
+    assert units == ["cause/fracture", KB.answer("serious", "osteoarthritis").answer_id]
+    asked = KB.answer("serious", "injury").answer_id
+    assert learned([asked], "injury", (("topic/serious", 0.9),), KB, SETTINGS, MAX_UNITS)[0] == \
+        [asked]
+
+
+@pytest.mark.parametrize("scores, most, added", [
+    ((("decision/surgery", 0.49),), MAX_UNITS, []),                        # below the threshold
+    ((("decision/surgery", 0.9), ("decision/medicine", 0.8), ("term/bone_bruise", 0.7)),
+     MAX_UNITS, ["decision/surgery", "decision/medicine"]),                 # most_added
+    ((("decision/surgery", 0.9),), 1, []),                                  # no room
+    ((("a/reply_not_an_answer", 0.9),), MAX_UNITS, []),                     # unknown keys skipped
+])
+def test_what_is_added_is_bounded(scores: tuple, most: int, added: list) -> None:
+    units, _ = learned(["cause/fracture"], "injury", scores, KB, SETTINGS, most)
+    assert units[1:] == added
+
+
+def test_short_messages_are_left_to_the_rules_and_numbers_stay_off_what_is_not_bme() -> None:
+    selection = Selection(("not_bme/other",), why=("not_bme/other: reading rules",))
+    reading = Reading((), None, "")
+    sure = (("topic/duration", 0.95), ("decision/activity", 0.9))
+    with trying(lambda text: sure, SETTINGS):
+        assert complete(selection, reading, "how long will it last", KB) == selection
+        done = complete(selection, reading, "my skin bruise, how long will it last then", KB)
+    assert done.units == ("not_bme/other", "decision/activity")  # no duration for a skin bruise
+    assert done.why[1] == "decision/activity: answer model 0.90"
+
+
+def test_the_settings_are_read_and_checked(tmp_path: Path) -> None:
+    assert 0 < load_settings().threshold <= 1 and load_settings().most_added >= 1
+    bad = tmp_path / "examples.yml"
+    bad.write_text("model:\n  regularisation: 1\n  min_count: 1\n  threshold: 3\n"
+                   "  most_added: 1\n  min_words: 6\n")
+    from bot.knowledge import ContentError
+    with pytest.raises(ContentError, match="threshold"):
+        load_settings(bad)
+
+
+def test_a_trained_model_scores_what_it_learned_saves_and_loads(
+        tmp_path: Path, keyword_encoder: Encode) -> None:
+    items = [Labelled("a", "he slumped over", ("term/bone_bruise",)),
+             Labelled("b", "the pills please", ("decision/medicine",)),
+             Labelled("c", "slumped again today", ("term/bone_bruise",)),
+             Labelled("d", "which pills", ("decision/medicine",))]
+    embed = Embeddings(keyword_encoder)
+    linear, keys = train(items, TrainingSettings(10.0, 1), embed)
+    model = AnswerModel(linear, keys, embed)
+    assert model.scores("slumped on the sofa")[0][0] == "term/bone_bruise"
+    assert model.scores("the pills")[0][0] == "decision/medicine"
+    path = model.save(tmp_path / "answers.npz", "abc")
+    loaded = AnswerModel.load(path, "abc", keyword_encoder)
+    assert loaded.scores("slumped") == model.scores("slumped")
+    with pytest.raises(RuntimeError, match="run `make setup`"):
+        AnswerModel.load(path, "other", keyword_encoder)
+    with pytest.raises(RuntimeError, match="is missing: run `make setup`"):
+        AnswerModel.load(tmp_path / "none.npz", "abc", keyword_encoder)
+
+
+def test_training_is_deterministic(keyword_encoder: Encode) -> None:
+    items = [Labelled("a", "he slumped", ("x",)), Labelled("b", "pills", ("y",))]
+    first, _ = train(items, TrainingSettings(1.0, 1), Embeddings(keyword_encoder))
+    again, _ = train(items, TrainingSettings(1.0, 1), Embeddings(keyword_encoder))
+    assert np.array_equal(first.weights, again.weights)
+
+
+def test_no_duration_beside_the_comparison_of_the_patients_own_time() -> None:
+    units, _ = learned(["duration/compare", "duration/injury"], "injury",
+                       (("duration/long", 0.9), ("decision/activity", 0.8)), KB, SETTINGS, MAX_UNITS)
+    assert units == ["duration/compare", "duration/injury", "decision/activity"]
