@@ -9,8 +9,9 @@ serving. Like ``python -m rasa_sdk``, this never imports Rasa.
 
 Ready means the content files load (:func:`bot.knowledge.load_knowledge`,
 :func:`bot.engine.replies.load_replies`): every answer comes from them; and the index of example
-questions and the urgency model set-up built are there
-(:func:`bot.engine.retrieval.load_retriever`, :func:`bot.engine.urgency.load_urgency`).
+questions, the urgency model and the answer model set-up built are there
+(:func:`bot.engine.retrieval.load_retriever`, :func:`bot.engine.urgency.load_urgency`,
+:func:`bot.engine.answer_model.load_answer_model`).
 """
 
 from __future__ import annotations
@@ -33,13 +34,14 @@ hookimpl = pluggy.HookimplMarker("rasa_sdk")
 def content_checks() -> Dict[str, Check]:
     """The action server's readiness: the knowledge, the replies and the retrieval index load
     (cached after the first time; a broken file fails every time, naming the error's type)."""
+    from bot.engine.answer_model import load_answer_model
     from bot.engine.replies import load_replies
     from bot.engine.retrieval import load_retriever
     from bot.engine.urgency import load_urgency
     from bot.knowledge import load_knowledge
 
     return {"knowledge": calls(load_knowledge), "replies": calls(load_replies),
-            "retrieval": calls(lambda: (load_retriever(), load_urgency()))}
+            "retrieval": calls(lambda: (load_retriever(), load_urgency(), load_answer_model()))}
 
 
 class Routes:

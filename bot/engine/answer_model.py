@@ -118,13 +118,20 @@ def trying(score: Callable[[str], Scores], settings: Settings) -> Iterator[None]
 
 
 @lru_cache(maxsize=1)
+def load_answer_model() -> AnswerModel:
+    """The model set-up trained (an error says how to build it)."""
+    from bot.engine.answer_training import made_from
+    from bot.engine.retrieval import BUILD_DIR, shared_encoder
+
+    return AnswerModel.load(BUILD_DIR / MODEL_FILE, made_from(), shared_encoder())
+
+
+@lru_cache(maxsize=1)
 def built_answer_model() -> Optional[AnswerModel]:
     """The model if set-up trained it (looked for once a process)."""
-    from bot.engine.answer_training import made_from
-    from bot.engine.retrieval import BUILD_DIR, if_built, shared_encoder
+    from bot.engine.retrieval import if_built
 
-    return if_built(MODEL_FILE, lambda: AnswerModel.load(BUILD_DIR / MODEL_FILE, made_from(),
-                                                         shared_encoder()))
+    return if_built(MODEL_FILE, load_answer_model)
 
 
 def scores_for(text: str) -> Scores:

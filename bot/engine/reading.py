@@ -97,6 +97,8 @@ class Lexicon:
     not_entities: Optional[Pattern[str]] = None  # matched where an entity starts: not that entity
     statement_start: Optional[Pattern[str]] = None  # starts like a question but tells
     deniable: Tuple[str, ...] = ()  # lexicon subjects a statement can say are absent
+    dose_pressure: Optional[Pattern[str]] = None  # pressing for a dose, after the dose decline
+    dose_decline: Optional[str] = None  # the unit that declines to give a dose
 
 
 @dataclass(frozen=True)
@@ -192,6 +194,7 @@ def parse_lexicon(raw: Dict[str, Any], path: Path = QUESTIONS_FILE) -> Lexicon:
                           tuple(body["ask"]) if body.get("ask") else None, body.get("context"),
                           bool(body.get("with_overview")), tuple(body.get("covers") or ()),
                           bool(body.get("own"))))
+    pressure = raw.get("dose_pressure") or {}
     return Lexicon(int(raw.get("short_message_words") or 8),
                    _compile(_alternatives(raw.get("question_starts")), "question_starts", path),
                    _compile(_alternatives(raw.get("follow_up_starts")), "follow_up_starts", path),
@@ -206,7 +209,9 @@ def parse_lexicon(raw: Dict[str, Any], path: Path = QUESTIONS_FILE) -> Lexicon:
                    _compile(_alternatives(raw.get("not_entities") or "(?!x)x"), "not_entities", path),
                    _compile(_alternatives(raw.get("statement_starts") or "(?!x)x"), "statement_starts",
                             path),
-                   tuple(raw.get("deniable") or ()))
+                   tuple(raw.get("deniable") or ()),
+                   _compile(_alternatives(pressure.get("words") or "(?!x)x"), "dose_pressure.words",
+                            path), pressure.get("after"))
 
 
 @lru_cache(maxsize=None)
@@ -220,6 +225,17 @@ def find_ask(lexicon: Lexicon, text: str) -> Optional[str]:
     """The kind of question in ``text`` (see :func:`find_ask_weight`)."""
     found = find_ask_weight(lexicon, text)
     return found[0] if found else None
+
+
+def presses_for_dose(lexicon: Lexicon, text: str, last_units: Sequence[str]) -> bool:
+    """Whether ``text`` keeps pressing for a dose right after the dose decline ("just give me a
+    number", "is 800mg ok", "I'll take 3 then"): it gets that decline again, whatever else it
+    looks like, unless it asks another kind of question ("ok, and how long will it last?")."""
+    if not lexicon.dose_pressure or lexicon.dose_decline not in last_units:
+        return False
+    folded = fold(text)
+    return bool(lexicon.dose_pressure.search(folded)) and \
+        find_ask(lexicon, folded) in (None, "decision", "treatment")
 
 
 def find_ask_weight(lexicon: Lexicon, text: str) -> Optional[Tuple[str, bool]]:

@@ -16,7 +16,8 @@ from typing import Any, Dict, FrozenSet, List, Mapping, Optional, Sequence, Tupl
 import yaml
 
 from bot.knowledge import CONTENT_DIR, GENERAL, ContentError, KnowledgeBase, load_knowledge
-from bot.engine.reading import Clause, find_ask, fold, load_lexicon, read_message
+from bot.engine.reading import (Clause, find_ask, fold, load_lexicon, presses_for_dose,
+                                read_message)
 from bot.safety import is_settled_story, safety_check_note, urgent_message
 from bot.engine.answer_model import complete
 from bot.engine.retrieval import NearestByClause, built_retriever, load_settings
@@ -361,6 +362,11 @@ def _reply_to(intent: Optional[str], cause: Optional[str], body_part: Optional[s
               ranking: Sequence[Mapping[str, Any]], text: str,
               entities: Sequence[Mapping[str, Any]], state: Optional[State]) -> Reply:
     """The reply to a turn with no warning sign."""
+    lexicon = load_lexicon()
+    if state is not None and lexicon.dose_decline and \
+            presses_for_dose(lexicon, text, state.last_units):
+        return compose(Selection((lexicon.dose_decline,), "decision", state.context, why=(
+            f"{lexicon.dose_decline}: pressed for a dose right after the dose decline",)))
     if text.strip():
         answered = answer_message(text, entities, intent,
                                   state or State(context_for(cause), context_for(cause)))

@@ -9,7 +9,8 @@ import pytest
 
 from bot.engine.answer_model import load_settings as load_answer_settings, trying
 from bot.knowledge import ContentError, load_knowledge
-from bot.engine.reading import fold, load_lexicon, parse_lexicon, read_message, time_mentioned
+from bot.engine.reading import (fold, load_lexicon, parse_lexicon, presses_for_dose, read_message,
+                                time_mentioned)
 from bot.engine.replies import reply_for, slots_after, state_from_slots
 from bot.engine.selection import State
 
@@ -312,3 +313,26 @@ def test_the_story_and_the_front_desk_get_their_answers(text: str, intent: str, 
     ids = reply_for(intent, text=text, state=State()).answer_ids
     assert (first is None or ids[0] == first) and (also is None or also in ids), ids
     assert "duration/compare" not in ids
+
+
+@pytest.mark.parametrize("text, last, pressed", [
+    ("just give me a number please, roughly", ("decision/medicine",), True),
+    ("what would you take if you were me", ("decision/medicine", "treatment/nsaids"), True),
+    ("ill take 3 then, thats fine right?", ("decision/medicine",), True),
+    ("i wont tell anyone", ("decision/medicine",), True),
+    ("is 800mg ok", ("decision/medicine",), True),
+    ("ok and how long will it last please", ("decision/medicine",), False),  # another question
+    ("just give me a number please", ("duration/injury",), False),  # not after the dose decline
+    ("thanks, that helps", ("decision/medicine",), False),
+])
+def test_pressing_for_a_dose_right_after_the_decline(text: str, last: Tuple[str, ...],
+                                                     pressed: bool) -> None:
+    assert presses_for_dose(load_lexicon(), text, last) is pressed
+
+
+def test_pressure_for_a_dose_gets_the_decline_again_whatever_the_intent() -> None:
+    turns = [("can i take ibuprofen for my knee", "ask_personal_advice", []),
+             ("just give me a number, roughly", "nlu_fallback", []),
+             ("i'll take 3 then, that's fine right?", "affirm", []),
+             ("i won't tell anyone", "deny", [])]
+    assert conversation(turns)[1:] == ["decision/medicine"] * 3
