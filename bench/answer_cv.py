@@ -28,8 +28,8 @@ from bot.knowledge import load_knowledge
 from bot.safety import normalise
 
 ROOT = Path(__file__).resolve().parents[1]
-THRESHOLDS = (0.3, 0.4, 0.5, 0.6, 0.7, 0.8)
-MOST_ADDED = (1, 2)
+THRESHOLDS = (0.2, 0.25, 0.3, 0.4, 0.5, 0.6)
+MOST_ADDED = (1, 2, 3)
 NEVER = 1.1  # a threshold no probability reaches: the rules alone
 
 
@@ -96,6 +96,10 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     parser.add_argument("--folds", type=int, default=5)
     parser.add_argument("--regularisation", type=float,
                         help="try another `model: regularisation` than the content file's")
+    parser.add_argument("--thresholds", type=float, nargs="+", default=THRESHOLDS,
+                        help="the thresholds to try")
+    parser.add_argument("--most-added", type=int, nargs="+", default=MOST_ADDED,
+                        help="the numbers of answers added at most to try")
     parser.add_argument("--out", default=str(ROOT / "reports" / "answer_cv.json"))
     args = parser.parse_args(argv)
     import yaml
@@ -119,7 +123,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     parse = cached(load_agent(model_path).parse_message)
     rows: List[Dict[str, Any]] = []
     trials = [replace(settings, threshold=NEVER)] + \
-        [replace(settings, threshold=t, most_added=m) for m in MOST_ADDED for t in THRESHOLDS] + \
+        [replace(settings, threshold=t, most_added=m) for m in args.most_added for t in args.thresholds] + \
         [settings]
     for trial in trials:
         passed, failed = play(parse, cases, scores, trial)
