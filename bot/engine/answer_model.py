@@ -32,7 +32,7 @@ import yaml
 from bot.engine.linear_models import Linear, TrainingSettings
 from bot.engine.reading import Reading
 from bot.engine.retrieval import EXAMPLES_FILE, TOPIC_KEY
-from bot.engine.selection import COMPARE, MAX_UNITS, Selection, keep_to_bme
+from bot.engine.selection import BODY_PREFIX, COMPARE, MAX_UNITS, Selection, keep_to_bme
 from bot.knowledge import ContentError, KnowledgeBase
 from bot.safety import normalise
 
@@ -178,8 +178,11 @@ def learned(units: Sequence[str], context: str, scores: Scores, kb: KnowledgeBas
                 len(chosen) >= most:
             break
         answer = answer_of(kb, key, context)
-        if answer is None or answer in chosen or (COMPARE in chosen and answer.startswith("duration/")):
-            continue  # (the patient's own length of time against the article's chose the duration)
+        if answer is None or answer in chosen:
+            continue
+        if COMPARE in chosen and answer.startswith("duration/") or \
+                answer.startswith(BODY_PREFIX) and any(u.startswith(BODY_PREFIX) for u in chosen):
+            continue  # the patient's own time chose the duration; the place they named, the region
         topic = kb.units[answer].topic
         if key.startswith(TOPIC_KEY) and \
                 any(u in kb.units and kb.units[u].topic == topic for u in chosen):

@@ -287,11 +287,12 @@ def keep_to_bme(kb: KnowledgeBase, reading: Reading, units: List[str]) -> List[s
 
 
 def _first_if_yes_no(clause: Clause, found: Sequence[str], units: Sequence[str]) -> List[str]:
-    """The first new unit answering ``clause`` when it is a yes/no question: the one unit that may
-    open with "Yes" or "No" ("will my knee look bruised?" is not answered "Yes, the knee is
-    among the most common places")."""
+    """The first new unit answering ``clause`` when it is a yes/no question that names what the
+    unit is about: the one unit that may open with "Yes" or "No" ("will my knee look bruised?" is
+    not answered "Yes, the knee is among the most common places"; "is it essential?" after a story
+    of a stress fracture is not answered "Yes, the article names stress fractures")."""
     first = next((u for u in found if u not in units), None)
-    return [first] if first is not None and is_yes_no(clause.text) else []
+    return [first] if first is not None and is_yes_no(clause.text) and not clause.inherited else []
 
 
 def select(reading: Reading, kb: KnowledgeBase, lexicon: Lexicon, state: State,

@@ -108,3 +108,8 @@ def test_no_duration_beside_the_comparison_of_the_patients_own_time() -> None:
     units, _ = learned(["duration/compare", "duration/injury"], "injury",
                        (("duration/long", 0.9), ("decision/activity", 0.8)), KB, SETTINGS, MAX_UNITS)
     assert units == ["duration/compare", "duration/injury", "decision/activity"]
+
+
+def test_no_second_region_beside_the_one_the_rules_read() -> None:
+    units, _ = learned(["body/spine"], "general", (("body/other", 0.9),), KB, SETTINGS, MAX_UNITS)
+    assert units == ["body/spine"]
