@@ -32,12 +32,13 @@ import yaml
 from bot.engine.linear_models import Linear, TrainingSettings
 from bot.engine.reading import Reading
 from bot.engine.retrieval import EXAMPLES_FILE, TOPIC_KEY
-from bot.engine.selection import BODY_PREFIX, COMPARE, MAX_UNITS, Selection, keep_to_bme
+from bot.engine.selection import BODY_PREFIX, MAX_UNITS, Selection, keep_to_bme
 from bot.knowledge import ContentError, KnowledgeBase
 from bot.safety import normalise
 
 MODEL_FILE = "answers.npz"
 Scores = Tuple[Tuple[str, float], ...]  # (answer key, probability), best first
+ONE_OF_EACH = ("duration/", BODY_PREFIX)  # the model adds none of these beside one already chosen
 
 
 @dataclass(frozen=True)
@@ -170,7 +171,8 @@ def learned(units: Sequence[str], context: str, scores: Scores, kb: KnowledgeBas
 
     An answer is added when the model gives it at least the threshold, best first, at most
     ``most_added`` of them and ``most`` units in all, after the rules' units (it never removes
-    one). An overview is added only for a topic nothing chosen answers."""
+    one). An overview is added only for a topic nothing chosen answers, and no second answer of
+    how long or of a region (``ONE_OF_EACH``)."""
     chosen = list(units)
     why: Dict[str, str] = {}
     for key, probability in scores:
@@ -180,9 +182,9 @@ def learned(units: Sequence[str], context: str, scores: Scores, kb: KnowledgeBas
         answer = answer_of(kb, key, context)
         if answer is None or answer in chosen:
             continue
-        if COMPARE in chosen and answer.startswith("duration/") or \
-                answer.startswith(BODY_PREFIX) and any(u.startswith(BODY_PREFIX) for u in chosen):
-            continue  # the patient's own time chose the duration; the place they named, the region
+        if any(answer.startswith(one) and any(u.startswith(one) for u in chosen)
+               for one in ONE_OF_EACH):
+            continue  # one answer of how long (or of the patient's own time), one of the region
         topic = kb.units[answer].topic
         if key.startswith(TOPIC_KEY) and \
                 any(u in kb.units and kb.units[u].topic == topic for u in chosen):

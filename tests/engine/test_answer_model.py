@@ -113,3 +113,15 @@ def test_no_duration_beside_the_comparison_of_the_patients_own_time() -> None:
 def test_no_second_region_beside_the_one_the_rules_read() -> None:
     units, _ = learned(["body/spine"], "general", (("body/other", 0.9),), KB, SETTINGS, MAX_UNITS)
     assert units == ["body/spine"]
+
+
+
+def test_no_second_answer_of_how_long() -> None:
+    # "could bone cancer be the reason? and how long does it last?": the duration overview is
+    # chosen, and "it can last a long time" would only say part of it again
+    units, _ = learned(["cause/bone_tumor", "duration/general"], "general",
+                       (("duration/long", 0.9), ("not_covered/diet", 0.8)), KB, SETTINGS, MAX_UNITS)
+    assert units == ["cause/bone_tumor", "duration/general", "not_covered/diet"]
+    units, _ = learned(["cause/bone_tumor"], "general", (("duration/long", 0.9),), KB, SETTINGS,
+                       MAX_UNITS)
+    assert units == ["cause/bone_tumor", "duration/long"]
