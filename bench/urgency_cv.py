@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
@@ -31,6 +32,7 @@ from bot.safety import find_red_flag
 ROOT = Path(__file__).resolve().parents[1]
 THRESHOLDS = (0.55, 0.6, 0.65, 0.7, 0.75, 0.8, 0.85)
 SET_ASIDE = (0.0, 0.4, 0.5, 0.6)
+MESSAGE_FLOORS = (0.0, 0.1, 0.15, 0.2, 0.25, 0.3, 0.35, 0.4)
 
 
 Reading = Tuple[Story, Optional[str], Optional[UrgentByModel], bool]
@@ -59,7 +61,8 @@ def out_of_fold(stories: Sequence[Story], folds: int, embed: Embeddings,
 def figures(readings: Sequence[Reading], settings: Settings) -> Dict[str, Any]:
     """Per kind of story, how many raised an alarm (for calm ones: false alarms) of how many."""
     row: Dict[str, Any] = {"thresholds": dict(settings.thresholds),
-                           "sets_aside_below": settings.sets_aside_below}
+                           "sets_aside_below": settings.sets_aside_below,
+                           "message_floor": settings.message_floor}
     for kind in KINDS + ("calm",):
         found = [(rule, reading, read) for story, rule, reading, read in readings
                  if story.kind == kind]
@@ -69,11 +72,14 @@ def figures(readings: Sequence[Reading], settings: Settings) -> Dict[str, Any]:
 
 
 def table(readings: Sequence[Reading]) -> List[Dict[str, Any]]:
-    """The figures for each setting (one threshold for every kind), then for the content file's."""
+    """The figures for each setting (one threshold for every kind), then for each floor of the
+    whole message's score at the content file's thresholds, then for the content file's."""
     rows = [figures(readings, Settings({k: threshold for k in KINDS},
                                        min(aside, threshold - 0.01)))
             for aside in SET_ASIDE for threshold in THRESHOLDS]
-    return rows + [figures(readings, load_settings())]
+    content = load_settings()
+    rows += [figures(readings, replace(content, message_floor=floor)) for floor in MESSAGE_FLOORS]
+    return rows + [figures(readings, content)]
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
@@ -98,12 +104,12 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     readings = out_of_fold(load_stories(), args.folds, embed, training)
     print("out-of-fold readings done; the table:", flush=True)
     rows = table(readings)
-    print(f"{'threshold':>9} {'set aside':>9}  " + "  ".join(f"{k:>13}" for k in KINDS)
+    print(f"{'threshold':>9} {'set aside':>9} {'floor':>5}  " + "  ".join(f"{k:>13}" for k in KINDS)
           + "  calm (false alarms); the last row is the content file's settings")
     for row in rows:
         thresholds = sorted(set(row["thresholds"].values()))
         shown = str(thresholds[0]) if len(thresholds) == 1 else "by kind"
-        print(f"{shown:>9} {row['sets_aside_below']:>9}  "
+        print(f"{shown:>9} {row['sets_aside_below']:>9} {row['message_floor']:>5}  "
               + "  ".join(f"{row[k][0]:>6}/{row[k][1]:<6}" for k in KINDS)
               + f"  {row['calm'][0]}/{row['calm'][1]}")
     stories = [{"id": story.id, "kind": story.kind, "rule": rule, "words": len(story.text.split()),

@@ -32,7 +32,8 @@ import yaml
 from bot.engine.linear_models import Linear, TrainingSettings
 from bot.engine.reading import Reading
 from bot.engine.retrieval import EXAMPLES_FILE, TOPIC_KEY
-from bot.engine.selection import BODY_PREFIX, MAX_UNITS, Selection, keep_to_bme
+from bot.engine.selection import (BODY_PREFIX, MAX_UNITS, NOT_BME, Selection, keep_to_bme,
+                                  tells_bme)
 from bot.knowledge import ContentError, KnowledgeBase
 from bot.safety import normalise
 
@@ -200,8 +201,10 @@ def complete(selection: Selection, reading: Reading, text: str, kb: KnowledgeBas
     settings = settings_in_use()
     if settings.threshold > 1 or len(text.split()) < settings.min_words:
         return selection
-    units, why = learned(selection.units, selection.context, scores_for(normalise(text)), kb,
-                         settings, MAX_UNITS)
+    scores = scores_for(normalise(text))
+    if tells_bme(reading):  # the edema was found: what else the story names is not what is asked
+        scores = tuple(score for score in scores if score[0] != NOT_BME)
+    units, why = learned(selection.units, selection.context, scores, kb, settings, MAX_UNITS)
     if not why:
         return selection
     units = keep_to_bme(kb, reading, units)

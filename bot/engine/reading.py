@@ -252,8 +252,10 @@ def find_ask_weight(lexicon: Lexicon, text: str) -> Optional[Tuple[str, bool]]:
 
 
 # "no fracture", "not broken", "ruled out a tumour": told as absent, in a statement
+# ("no ligament damage or fracture": each thing of a list joined by "or" is denied too)
 _DENIED = re.compile(r"(?<![\w'])(?:no|not|without|nor|never|negative for|ruled out|rules out)"
-                     r"(?:\s+(?:a|an|any|the|obvious|real|clear|sign of|signs of|evidence of))?\s+$")
+                     r"(?:\s+(?:a|an|any|the|obvious|real|clear|sign of|signs of|evidence of))?\s+"
+                     r"(?:(?:[\w'-]+,?\s+){1,3}(?:or|nor)\s+(?:(?:a|an|any)\s+)?)?$")
 
 
 def _subjects(lexicon: Lexicon, text: str, offset: int, entities: Sequence[Mapping[str, Any]],

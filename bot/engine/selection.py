@@ -225,6 +225,7 @@ def _from_last_answer(kb: KnowledgeBase, lexicon: Lexicon, clause: Clause, ask: 
 
 NOT_BME = "not_bme/other"
 NOT_BME_SUBJECT = "not_bme"  # the subject of questions.yml that names something else
+BME_TOLD = {"bme", "marrow_signal"}  # the subjects that tell bone marrow edema itself was found
 PLAIN_WORDS = 5  # a broad question this short, with a kind and nothing named, is plain
 
 
@@ -273,6 +274,13 @@ def _with_nearest(kb: KnowledgeBase, found: List[str], hit: Optional[Hit],
     if any(u.split("/")[0] == hit.key.split("/")[0] for u in specific):
         return found  # the rules chose an answer of its kind already ("can I keep running?")
     return [*specific, hit.key]
+
+
+def tells_bme(reading: Reading) -> bool:
+    """Whether the message tells that bone marrow edema was found ("now the MRI says bone marrow
+    edema"): then another thing named in the story ("they said tendonitis for months") is not
+    what its questions are about, unless a question names it."""
+    return any(BME_TOLD & set(c.subjects) for c in reading.clauses if not c.is_question)
 
 
 def keep_to_bme(kb: KnowledgeBase, reading: Reading, units: List[str]) -> List[str]:
@@ -363,6 +371,10 @@ def select(reading: Reading, kb: KnowledgeBase, lexicon: Lexicon, state: State,
             # the question names answers nothing of its kind, so it is about the story told
             clause = replace(clause, subjects=tuple(dict.fromkeys((*clause.subjects, *told))),
                              inherited=True)
+        if clause.inherited and NOT_BME_SUBJECT in clause.subjects and tells_bme(reading):
+            # "they said tendinitis for months, now the MRI says edema. how long does it last"
+            clause = replace(clause, subjects=tuple(s for s in clause.subjects
+                                                    if s != NOT_BME_SUBJECT))
         limit = 1 if len(questions) > 1 else MAX_UNITS_PER_QUESTION
         found = _for_clause(kb, lexicon, clause, ask if ask != NO_ASK else None, context, state,
                             limit, units)
@@ -384,7 +396,8 @@ def select(reading: Reading, kb: KnowledgeBase, lexicon: Lexicon, state: State,
         units += [u for u in found if u not in units]
         ask_answered = ask or _ask_of(kb, lexicon, found) or ask_answered
     units += _story_causes(kb, lexicon, reading, units)
-    if NOT_BME not in units and any(NOT_BME_SUBJECT in c.subjects for c in reading.clauses):
+    if NOT_BME not in units and any(NOT_BME_SUBJECT in c.subjects for c in reading.clauses) and \
+            not tells_bme(reading):
         units.append(NOT_BME)  # told in the story ("a purple bruise on my thigh"), asked about after
     units = keep_to_bme(kb, reading, units)
     pasted = any(s in lexicon.report_subjects for c in reading.clauses if not c.is_question

@@ -78,6 +78,7 @@ def units(text: str) -> List[Tuple[str, bool]]:
 class Settings:
     thresholds: Mapping[str, float]  # by kind: the model alone escalates at this mean score
     sets_aside_below: float  # a rule's emergency is set aside below this mean score
+    message_floor: float = 0.0  # and only when the whole message scores at least this
 
 
 @lru_cache(maxsize=None)
@@ -87,12 +88,14 @@ def load_settings(path: Path = STORIES_FILE) -> Settings:
         raw = (yaml.safe_load(handle) or {}).get("model") or {}
     try:
         settings = Settings({kind: float(raw["thresholds"][kind]) for kind in KINDS},
-                            float(raw["sets_aside_below"]))
+                            float(raw["sets_aside_below"]), float(raw.get("message_floor", 0.0)))
     except (KeyError, TypeError, ValueError) as error:
-        raise ContentError(f"{path}: model: give `thresholds` (one for each of {list(KINDS)}) and "
-                           f"`sets_aside_below`, numbers from 0 to 1 ({error})")
+        raise ContentError(f"{path}: model: give `thresholds` (one for each of {list(KINDS)}), "
+                           f"`sets_aside_below` and `message_floor`, numbers from 0 to 1 ({error})")
     if not all(0.0 <= settings.sets_aside_below < t <= 1.0 for t in settings.thresholds.values()):
         raise ContentError(f"{path}: model: need 0 <= sets_aside_below < each threshold <= 1")
+    if not 0.0 <= settings.message_floor < 1.0:
+        raise ContentError(f"{path}: model: `message_floor` is a number from 0 to below 1")
     return settings
 
 
@@ -162,7 +165,9 @@ def decide(reading: Optional[UrgentByModel], rule_kind: Optional[str], read: boo
     calm (below ``sets_aside_below``: "my cousin's bone was sticking out", a dog that won't put its
     leg down); then the message is answered with what to do if a warning sign is happening now. A
     crisis or an overdose found by a rule always stands. Where no rule matched, the model
-    escalates at its kind's threshold."""
+    escalates at its kind's threshold, when the whole message also scores at least
+    ``message_floor`` (one short clause alone, "I've been running around with my son", is not
+    enough)."""
     settings = settings or load_settings()
     if rule_kind:
         if rule_kind == EMERGENCY and read and \
@@ -171,6 +176,7 @@ def decide(reading: Optional[UrgentByModel], rule_kind: Optional[str], read: boo
             return Urgency(None, (f"urgent/{rule_kind}: set aside, urgency model "
                                   f"{score:.2f}",), set_aside=True)
         return Urgency(rule_kind)
-    if reading is not None and reading.score >= settings.thresholds[reading.kind]:
+    if reading is not None and reading.score >= settings.thresholds[reading.kind] and \
+            reading.message >= settings.message_floor:
         return Urgency(reading.kind, (reading.why,))
     return Urgency()

@@ -73,6 +73,13 @@ def test_a_cause_told_as_absent_is_not_a_subject_of_the_story() -> None:
     assert "tumor" in read_message(question, [entity(question, "tumour", "CAUSE", "tumor")]).questions[0].subjects
 
 
+def test_each_thing_of_a_list_told_as_absent_is_absent() -> None:
+    text = "no ligament damage or fracture but the inside of my ankle still hurts"
+    assert "fracture" not in read_message(text, [entity(text, "fracture", "CAUSE", "fracture")]).clauses[0].subjects
+    text = "there was a sprain or fracture, they could not tell"
+    assert "fracture" in read_message(text, [entity(text, "fracture", "CAUSE", "fracture")]).clauses[0].subjects
+
+
 def test_a_sentence_that_starts_like_a_question_but_tells_is_not_one() -> None:
     reading = read_message("was told the scan shows edema in my knee. did physio for six weeks. "
                            "is resting good for it")

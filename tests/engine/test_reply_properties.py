@@ -82,6 +82,16 @@ def test_no_article_number_for_what_is_not_bone_marrow_edema(reply_to) -> None:
     assert applied == []
 
 
+@pytest.mark.slow
+def test_something_else_told_beside_the_edema_found_does_not_replace_the_answer(reply_to) -> None:
+    # "for months they said tendinitis, now the MRI says bone marrow edema": the question is about it
+    wrong = [(text, r.answer_id) for x in NOT_BME
+             for text in [f"for months they said it was {x}, now the MRI says bone marrow edema. "
+                          "how long does it usually last"]
+             for r in [reply_to(text)] if "not_bme/other" in r.answer_id]
+    assert wrong == []
+
+
 BROAD = {"what_is": "what is it?", "how_found": "how is it found?", "serious": "is it serious?",
          "causes": "what causes it?", "osteoarthritis": "what is the link with arthritis?",
          "injury": "what does it mean after an injury?", "symptoms": "what are the symptoms?",

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
 from bot.engine.replies import reply_for
-from bot.engine.urgency import (CALM, KINDS, Settings, assess, judge, load_settings,
-                                load_urgent_examples, units)
+from bot.engine.urgency import (CALM, KINDS, Settings, UrgentByModel, assess, decide, judge,
+                                load_settings, load_urgent_examples, units)
 from bot.engine.urgency_model import UrgencyModel
 from bot.knowledge import ContentError
 from bot.safety import told_clauses
@@ -66,6 +67,16 @@ def test_the_model_escalates_a_sign_going_on_now(text: str, kind: str,
     if found.kind:
         assert found.why[0].startswith(f"urgent/{kind}: urgency model ")
         assert "nearest reference" in found.why[0] and text.lower() not in found.why[0].lower()
+
+
+def test_the_model_alone_escalates_only_when_the_whole_message_leans_urgent_too() -> None:
+    one_clause = UrgentByModel("crisis", 0.61, 0.97, 0.25, "a reference")
+    settings = Settings({k: 0.6 for k in KINDS}, 0.5, message_floor=0.3)
+    assert decide(one_clause, None, True, settings).kind is None
+    assert decide(replace(one_clause, message=0.3), None, True, settings).kind == "crisis"
+    assert decide(one_clause, None, True, replace(settings, message_floor=0.0)).kind == "crisis"
+    # a rule's crisis stands whatever the message scores
+    assert decide(one_clause, "crisis", True, settings).kind == "crisis"
 
 
 def test_without_the_model_the_rules_alone_decide() -> None:
