@@ -225,7 +225,7 @@ def _from_last_answer(kb: KnowledgeBase, lexicon: Lexicon, clause: Clause, ask: 
 
 NOT_BME = "not_bme/other"
 NOT_BME_SUBJECT = "not_bme"  # the subject of questions.yml that names something else
-BME_TOLD = {"bme", "marrow_signal"}  # the subjects that tell bone marrow edema itself was found
+BME_TOLD = {"bme", "marrow_signal", "bone_bruise"}  # subjects telling the edema itself was found
 PLAIN_WORDS = 5  # a broad question this short, with a kind and nothing named, is plain
 
 
