@@ -39,6 +39,7 @@ from bot.safety import normalise
 
 MODEL_FILE = "answers.npz"
 Scores = Tuple[Tuple[str, float], ...]  # (answer key, probability), best first
+CAUSE_PREFIX = "cause/"  # a cause the story names, added by the rules, gives way to an answer asked
 ONE_OF_EACH = ("duration/", BODY_PREFIX)  # the model adds none of these beside one already chosen
 
 
@@ -204,9 +205,14 @@ def complete(selection: Selection, reading: Reading, text: str, kb: KnowledgeBas
     scores = scores_for(normalise(text))
     if tells_bme(reading):  # the edema was found: what else the story names is not what is asked
         scores = tuple(score for score in scores if score[0] != NOT_BME)
-    units, why = learned(selection.units, selection.context, scores, kb, settings, MAX_UNITS)
+    kept = [u for u in selection.told if not u.startswith(CAUSE_PREFIX)]  # a cause gives way
+    answers = [u for u in selection.units if u not in selection.told]
+    units, why = learned(answers, selection.context, scores, kb, settings, MAX_UNITS - len(kept))
     if not why:
         return selection
+    causes = [u for u in selection.told if u.startswith(CAUSE_PREFIX) and u not in units]
+    units += causes[:max(MAX_UNITS - len(units) - len(kept), 0)] + \
+        [u for u in kept if u not in units]
     units = keep_to_bme(kb, reading, units)
     reasons = {line.split(":", 1)[0]: line for line in selection.why}
     reasons.update(why)

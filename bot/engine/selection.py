@@ -54,6 +54,9 @@ class Selection:
     # the units that answer a yes/no question first: only these may open with "Yes" or "No"
     yes_no: Tuple[str, ...] = field(default=())
     why: Tuple[str, ...] = field(default=())  # for each unit, what chose it (for the audit)
+    # the units added for what the story tells, not asked (a cause it names, the note on reading
+    # one's own report): they follow the answers, and a cause gives way to an answer asked
+    told: Tuple[str, ...] = field(default=())
 
 
 def _context_of(clause: Clause, kb: KnowledgeBase, lexicon: Lexicon, default: str) -> str:
@@ -395,6 +398,7 @@ def select(reading: Reading, kb: KnowledgeBase, lexicon: Lexicon, state: State,
             rules.setdefault(unit, _rule(ask if ask != NO_ASK else None, clause, context))
         units += [u for u in found if u not in units]
         ask_answered = ask or _ask_of(kb, lexicon, found) or ask_answered
+    asked = list(units)
     units += _story_causes(kb, lexicon, reading, units)
     if NOT_BME not in units and any(NOT_BME_SUBJECT in c.subjects for c in reading.clauses) and \
             not tells_bme(reading):
@@ -409,4 +413,4 @@ def select(reading: Reading, kb: KnowledgeBase, lexicon: Lexicon, state: State,
     if lexicon.report_unit:
         rules.setdefault(lexicon.report_unit, "report words pasted")
     return Selection(chosen, ask_answered, context, comparison, comparison_facts, tuple(yes_no),
-                     _why(chosen, hits, rules))
+                     _why(chosen, hits, rules), tuple(u for u in chosen if u not in asked))

@@ -67,6 +67,22 @@ def test_short_messages_are_left_to_the_rules_and_numbers_stay_off_what_is_not_b
     assert done.why[1] == "decision/activity: answer model 0.90"
 
 
+def test_a_cause_the_story_names_gives_way_to_an_answer_asked() -> None:
+    told = ("cause/acl_tear", "decision/my_results")
+    selection = Selection(("term/bone_bruise", "treatment/severe", *told), told=told,
+                          why=("term/bone_bruise: reading rules",))
+    reading = Reading((), None, "")
+    sure = (("decision/return_to_sport", 0.9),)
+    text = "mri shows a torn acl and a bone bruise, how do we fix it and when can she play"
+    with trying(lambda text: sure, SETTINGS):
+        done = complete(selection, reading, text, KB)
+    # the answers asked first, then the report note; the cause told in the story made room
+    assert done.units == ("term/bone_bruise", "treatment/severe", "decision/return_to_sport",
+                          "decision/my_results")
+    with trying(lambda text: (), SETTINGS):  # nothing added: the rules' choice stays whole
+        assert complete(selection, reading, text, KB) == selection
+
+
 def test_the_settings_are_read_and_checked(tmp_path: Path) -> None:
     assert 0 < load_settings().threshold <= 1 and load_settings().most_added >= 1
     bad = tmp_path / "examples.yml"
