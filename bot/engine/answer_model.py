@@ -32,14 +32,13 @@ import yaml
 from bot.engine.linear_models import Linear, TrainingSettings
 from bot.engine.reading import Reading
 from bot.engine.retrieval import EXAMPLES_FILE, TOPIC_KEY
-from bot.engine.selection import (BODY_PREFIX, MAX_UNITS, NOT_BME, Selection, keep_to_bme,
-                                  tells_bme)
+from bot.engine.selection import (BODY_PREFIX, CAUSE_PREFIX, MAX_UNITS, NOT_BME, Selection,
+                                  keep_to_bme, tells_bme)
 from bot.knowledge import ContentError, KnowledgeBase
 from bot.safety import normalise
 
 MODEL_FILE = "answers.npz"
 Scores = Tuple[Tuple[str, float], ...]  # (answer key, probability), best first
-CAUSE_PREFIX = "cause/"  # a cause the story names, added by the rules, gives way to an answer asked
 ONE_OF_EACH = ("duration/", BODY_PREFIX)  # the model adds none of these beside one already chosen
 
 

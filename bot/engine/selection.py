@@ -26,6 +26,7 @@ from bot.engine.retrieval import Hit, Settings
 
 COMPARE = "duration/compare"
 BODY_PREFIX = "body/"  # the units that say what the article says of a body part
+CAUSE_PREFIX = "cause/"  # the units that say what the article says of a cause
 MAX_UNITS = 4
 MAX_UNITS_PER_QUESTION = 3  # one when the message asks several questions
 LONG_MONTHS = 12.5  # beyond the article's "4 to 12 months": the long-lasting unit answers
@@ -171,7 +172,7 @@ def _story_causes(kb: KnowledgeBase, lexicon: Lexicon, reading: Reading,
     for cause in dict.fromkeys(named):
         clause = Clause(cause, False, "causes", (cause,), False, False)
         found += [u for u in _by_rules(lexicon, clause, "causes", GENERAL)[0]
-                  if u.startswith("cause/") and u not in units and u not in found]
+                  if u.startswith(CAUSE_PREFIX) and u not in units and u not in found]
     return found[:1]
 
 
