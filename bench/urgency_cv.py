@@ -27,7 +27,7 @@ from bot.engine.urgency_model import UrgencyModel
 from bot.engine.linear_models import Embeddings, TrainingSettings
 from bot.engine.urgency_training import (Story, everyday_messages,
                                          load_stories, load_training_settings, train)
-from bot.safety import find_red_flag
+from bot.safety import RedFlag, find_red_flag
 
 ROOT = Path(__file__).resolve().parents[1]
 THRESHOLDS = (0.55, 0.6, 0.65, 0.7, 0.75, 0.8, 0.85)
@@ -35,7 +35,7 @@ SET_ASIDE = (0.0, 0.4, 0.5, 0.6)
 MESSAGE_FLOORS = (0.0, 0.1, 0.15, 0.2, 0.25, 0.3, 0.35, 0.4)
 
 
-Reading = Tuple[Story, Optional[str], Optional[UrgentByModel], bool]
+Reading = Tuple[Story, Optional[RedFlag], Optional[UrgentByModel], bool]
 
 
 def out_of_fold(stories: Sequence[Story], folds: int, embed: Embeddings,
@@ -53,8 +53,7 @@ def out_of_fold(stories: Sequence[Story], folds: int, embed: Embeddings,
             if i % folds == fold:
                 rule = find_red_flag(story.text)
                 read = len(story.text.split()) >= MIN_WORDS
-                found.append((story, rule.message if rule else None,
-                              assess(story.text, model) if read else None, read))
+                found.append((story, rule, assess(story.text, model) if read else None, read))
     return found
 
 
@@ -66,7 +65,8 @@ def figures(readings: Sequence[Reading], settings: Settings) -> Dict[str, Any]:
     for kind in KINDS + ("calm",):
         found = [(rule, reading, read) for story, rule, reading, read in readings
                  if story.kind == kind]
-        row[kind] = [sum(bool(decide(reading, rule, read, settings).kind)
+        row[kind] = [sum(bool(decide(reading, rule.message if rule else None, read, settings,
+                                     rule.settled if rule else False).kind)
                          for rule, reading, read in found), len(found)]
     return row
 
@@ -112,7 +112,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         print(f"{shown:>9} {row['sets_aside_below']:>9} {row['message_floor']:>5}  "
               + "  ".join(f"{row[k][0]:>6}/{row[k][1]:<6}" for k in KINDS)
               + f"  {row['calm'][0]}/{row['calm'][1]}")
-    stories = [{"id": story.id, "kind": story.kind, "rule": rule, "words": len(story.text.split()),
+    stories = [{"id": story.id, "kind": story.kind, "rule": rule.value if rule else None,
+                "words": len(story.text.split()),
                 "model": [reading.kind, reading.score] if reading else None}
                for story, rule, reading, _ in readings]
     Path(args.out).write_text(json.dumps({"folds": args.folds, "training": vars(training),

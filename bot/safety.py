@@ -11,6 +11,12 @@ for two days, the MRI last week showed edema, how long until it heals?"). A rule
 is going on now (an ongoing marker in its clause, a present-tense word next to it) and the words
 outside *settled* clauses (a clear past or resolved marker of the ``settled:`` section) do not
 make the rule on their own. The header of the YAML file gives the exact reading.
+
+A crisis or an overdose is never set aside by the rules alone. When every word such a rule
+matched is told as settled ("two years ago I took an overdose ... I'm in a good place now"), the
+flag says so (:attr:`RedFlag.settled`), and only the urgency model may then set it aside
+(:func:`bot.engine.urgency.decide`): the answer is given with that kind's note (the crisis line,
+Poison Help) instead of the urgent message.
 """
 
 from __future__ import annotations
@@ -20,7 +26,7 @@ from bisect import bisect_right
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Dict, List, Mapping, Match, Optional, Pattern, Tuple
+from typing import Any, Dict, List, Mapping, Match, Optional, Pattern, Set, Tuple
 
 import yaml
 
@@ -54,10 +60,30 @@ NEVER_SETTLED = frozenset({"crisis", "overdose"})
 
 @dataclass(frozen=True)
 class RedFlag:
-    """A red-flag rule that matched: its id and the urgent message it calls for."""
+    """A red-flag rule that matched: its id, the urgent message it calls for, and whether it is a
+    crisis or an overdose told only as a settled past (every word it matched in a settled clause).
+    """
 
     id: str
     message: str
+    settled: bool = False
+
+    @property
+    def value(self) -> str:
+        """The value of the NLU guard's ``red_flag`` entity: the message kind, marked when settled."""
+        return f"{self.message}{_SETTLED_TAG}" if self.settled else self.message
+
+
+_SETTLED_TAG = "/settled"
+
+
+def read_flag_value(value: Optional[str]) -> Tuple[Optional[str], bool]:
+    """The message kind and whether it was told as settled, from a ``red_flag`` entity value."""
+    if not value:
+        return None, False
+    if value.endswith(_SETTLED_TAG):
+        return value[:-len(_SETTLED_TAG)], True
+    return value, False
 
 
 # How a matched word reads in time (StoryMarkers.read): told as over, unmarked, or going on now.
@@ -152,14 +178,16 @@ class _Reading:
         return tuple(SETTLED if self.aside and self.aside[i] else state
                      for i, state in enumerate(self.states))
 
-    def state(self, found: Match[str]) -> str:
+    def state(self, found: Match[str], aside_settles: bool = True) -> str:
         """The state of a matched word: its clause's, or NOW when the word is in the present tense.
 
         The tense is read from the match and the words just before it, so "I fell in March and
-        *can't* walk" and "he *has* chest pain" are going on whatever time the clause names.
+        *can't* walk" and "he *has* chest pain" are going on whatever time the clause names. A
+        set-aside clause ("my cat has ...", "the doctor said ...") counts as SETTLED unless
+        ``aside_settles`` is false (for a crisis or an overdose, only a time told settles).
         """
         index = bisect_right(self.starts, found.start()) - 1
-        if self.aside and self.aside[index]:
+        if aside_settles and self.aside and self.aside[index]:
             return SETTLED
         before = self.blanked[self.starts[index]:found.start()].rsplit(None, _PRESENT_REACH)
         near = " ".join(before[-_PRESENT_REACH:] + [self.blanked[found.start():found.end()]])
@@ -188,9 +216,23 @@ class _Rule:
         """
         if not self.may_be_settled:
             return False
-        states = [{reading.state(found) for found in group.finditer(text)} for group in self.groups]
+        states = self._states(text, reading, with_absent=True)
         return not any(NOW in group for group in states) and \
             not all(UNMARKED in group for group in states)
+
+    def told_only_as_past(self, text: str, reading: _Reading) -> bool:
+        """Whether every word this rule matched is in a settled clause (the stricter reading for a
+        crisis or an overdose, which the urgency model must also find calm to set aside)."""
+        return all(group == {SETTLED} for group in self._states(text, reading, past_only=True))
+
+    def _states(self, text: str, reading: _Reading, with_absent: bool = False,
+                past_only: bool = False) -> List[Set[str]]:
+        """For each group, how its matched words read in time (with ``with_absent``, those said to
+        be absent too; with ``past_only``, a set-aside clause does not settle)."""
+        return [{reading.state(found, not past_only) for found in group.finditer(text)
+                 if with_absent or not _NEGATED.search(text, max(0, found.start() - 40),
+                                                       found.start())}
+                for group in self.groups]
 
 
 @dataclass(frozen=True)
@@ -202,18 +244,22 @@ class RedFlagRules:
     markers: StoryMarkers = field(default_factory=StoryMarkers)
 
     def check(self, text: str) -> Optional[RedFlag]:
-        """The first rule that ``text`` matches and does not tell as a settled past, or ``None``."""
+        """The first rule that ``text`` matches and does not tell as a settled past; else the first
+        crisis or overdose told only as a settled past (:attr:`RedFlag.settled`); else ``None``."""
         normalised = normalise(text)
         reading: Optional[_Reading] = None
+        settled: Optional[RedFlag] = None
         for rule in self.rules:
             if not rule.matches(normalised):
                 continue
-            if rule.may_be_settled:
-                reading = reading or self.markers.read(normalised)
-                if rule.is_settled(normalised, reading):
-                    continue
+            reading = reading or self.markers.read(normalised)
+            if rule.may_be_settled and rule.is_settled(normalised, reading):
+                continue
+            if rule.message in NEVER_SETTLED and rule.told_only_as_past(normalised, reading):
+                settled = settled or RedFlag(rule.id, rule.message, settled=True)
+                continue
             return RedFlag(rule.id, rule.message)
-        return None
+        return settled
 
 
 def normalise(text: str) -> str:
@@ -309,12 +355,16 @@ def is_settled_story(text: str) -> bool:
 
 
 SAFETY_CHECK = "check"
+_NOTES = {"crisis": "crisis_note", "overdose": "overdose_note"}  # else SAFETY_CHECK
 
 
-def safety_check_note() -> str:
-    """What to do if a warning sign is happening now: said with an answer when the classifier
-    guessed an emergency that no rule confirmed."""
-    return load_red_flags().messages[SAFETY_CHECK]
+def safety_check_note(kind: Optional[str] = None) -> str:
+    """What to do if a warning sign is happening now, said with an answer: when the classifier
+    guessed an emergency that no rule confirmed, or a rule's warning sign was set aside as
+    settled. A settled crisis or overdose (``kind``) gets its own note: the crisis line, Poison
+    Help."""
+    messages = load_red_flags().messages
+    return messages[_NOTES.get(kind or "", SAFETY_CHECK)]
 
 
 def urgent_message(kind: str) -> str:

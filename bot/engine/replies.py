@@ -18,7 +18,7 @@ import yaml
 from bot.knowledge import CONTENT_DIR, GENERAL, ContentError, KnowledgeBase, load_knowledge
 from bot.engine.reading import (Clause, find_ask, fold, load_lexicon, presses_for_dose,
                                 read_message)
-from bot.safety import is_settled_story, safety_check_note, urgent_message
+from bot.safety import is_settled_story, read_flag_value, safety_check_note, urgent_message
 from bot.engine.answer_model import complete
 from bot.engine.retrieval import NearestByClause, built_retriever, load_settings
 from bot.engine.selection import COMPARE, Selection, State, select
@@ -332,16 +332,19 @@ def reply_for(
         intent: the intent name after the NLU pipeline (including the red-flag guard).
         cause: the cause id kept for this conversation (slot ``cause``), if any.
         body_part: the body-part id kept for this conversation (slot ``body_part``), if any.
-        red_flag: the urgent message kind found by the red-flag guard in this message, if any.
+        red_flag: the red-flag guard's finding in this message, if any: the urgent message kind,
+            marked when told as a settled past (:func:`bot.safety.read_flag_value`).
         ranking: the intent ranking of this message, used to suggest topics on fallback.
         text: the message itself; with it, the reply answers its questions unit by unit.
         entities: the NLU entities of the message (with character offsets).
         state: the conversation so far (last question, context); by default a new one.
     """
-    guessed = intent == EMERGENCY and not red_flag and not (text and is_settled_story(text))
+    rule_kind, rule_settled = read_flag_value(red_flag)
+    guessed = intent == EMERGENCY and not rule_kind and not (text and is_settled_story(text))
     sure = guessed and _confidence(ranking, EMERGENCY) >= CLASSIFIER_ESCALATES
     urgency = judge(text if intent not in SMALL_TALK else "",
-                    red_flag or (EMERGENCY if sure else None), built_urgency())
+                    rule_kind or (EMERGENCY if sure else None), built_urgency(),
+                    rule_settled=rule_settled)
     if urgency.kind:
         return replace(urgent_reply(urgency.kind), why=urgency.why)
     reply = _reply_to(intent, cause, body_part, ranking, text, entities, state)
@@ -349,7 +352,8 @@ def reply_for(
         # A warning sign was guessed (by the classifier, not sure) or found by a rule that the
         # urgency model set aside: the message is answered, with what to do if a warning sign is
         # happening now.
-        reply = replace(reply, text=f"{reply.text}\n\n{safety_check_note()}",
+        note = safety_check_note(urgency.set_aside_kind)
+        reply = replace(reply, text=f"{reply.text}\n\n{note}",
                         why=reply.why + urgency.why)
     return reply
 

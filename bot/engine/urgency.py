@@ -149,32 +149,37 @@ class Urgency:
     kind: Optional[str] = None
     why: Tuple[str, ...] = ()
     set_aside: bool = False
+    set_aside_kind: Optional[str] = None  # the kind set aside: its note goes with the answer
 
 
 def judge(text: str, rule_kind: Optional[str], model: Optional[UrgencyModel],
-          settings: Optional[Settings] = None) -> Urgency:
+          settings: Optional[Settings] = None, rule_settled: bool = False) -> Urgency:
     """The rules and the model together (:func:`decide`), reading ``text`` with the model."""
     read = model is not None and len(text.split()) >= MIN_WORDS
-    return decide(assess(text, model) if read else None, rule_kind, read, settings)
+    return decide(assess(text, model) if read else None, rule_kind, read, settings, rule_settled)
 
 
 def decide(reading: Optional[UrgentByModel], rule_kind: Optional[str], read: bool,
-           settings: Optional[Settings] = None) -> Urgency:
+           settings: Optional[Settings] = None, rule_settled: bool = False) -> Urgency:
     """What a message calls for, from the rules' kind and the model's ``reading`` (``read``: the
     model read the message). A rule's emergency stands unless the model finds the message clearly
     calm (below ``sets_aside_below``: "my cousin's bone was sticking out", a dog that won't put its
     leg down); then the message is answered with what to do if a warning sign is happening now. A
-    crisis or an overdose found by a rule always stands. Where no rule matched, the model
+    crisis or an overdose found by a rule stands unless the rule matched only words told as a
+    settled past (``rule_settled``: "two years ago I took an overdose, I'm safe now") and the model
+    too finds the message below ``sets_aside_below``; then the answer carries that kind's note
+    (the crisis line, Poison Help). Where no rule matched, the model
     escalates at its kind's threshold, when the whole message also scores at least
     ``message_floor`` (one short clause alone, "I've been running around with my son", is not
     enough)."""
     settings = settings or load_settings()
     if rule_kind:
-        if rule_kind == EMERGENCY and read and \
-                (reading is None or reading.score < settings.sets_aside_below):
+        calm = read and (reading is None or reading.score < settings.sets_aside_below)
+        if calm and (rule_kind == EMERGENCY or (rule_settled and rule_kind in NEVER_SETTLED)):
             score = reading.score if reading else 0.0
-            return Urgency(None, (f"urgent/{rule_kind}: set aside, urgency model "
-                                  f"{score:.2f}",), set_aside=True)
+            told = " told as settled," if rule_settled else ""
+            return Urgency(None, (f"urgent/{rule_kind}:{told} set aside, urgency model "
+                                  f"{score:.2f}",), set_aside=True, set_aside_kind=rule_kind)
         return Urgency(rule_kind)
     if reading is not None and reading.score >= settings.thresholds[reading.kind] and \
             reading.message >= settings.message_floor:

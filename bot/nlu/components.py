@@ -154,7 +154,7 @@ class RedFlagGuard(_UntrainedComponent):
             if flag is None:
                 continue
             _put_first(message, EMERGENCY)
-            entity = {ENTITY_ATTRIBUTE_TYPE: RED_FLAG_ENTITY, ENTITY_ATTRIBUTE_VALUE: flag.message,
+            entity = {ENTITY_ATTRIBUTE_TYPE: RED_FLAG_ENTITY, ENTITY_ATTRIBUTE_VALUE: flag.value,
                       ENTITY_ATTRIBUTE_START: 0, ENTITY_ATTRIBUTE_END: len(message.get(TEXT)),
                       EXTRACTOR: self.__class__.__name__, "rule": flag.id}
             message.set(ENTITIES, (message.get(ENTITIES) or []) + [entity], add_to_output=True)

@@ -11,6 +11,7 @@ import yaml
 
 from bot.knowledge import ContentError
 from bot.safety import (NEVER_SETTLED, StoryMarkers, find_red_flag, load_red_flags, normalise,
+                        read_flag_value,
                         parse_red_flags, urgent_message)
 
 CASES: Dict[str, Any] = yaml.safe_load(
@@ -94,6 +95,25 @@ def test_past_and_resolved_markers_never_settle_self_harm_or_overdose(
 ) -> None:
     flag = find_red_flag(story.format(m=message))
     assert flag is not None and flag.message == kind
+
+
+def test_a_crisis_or_overdose_told_only_as_past_is_marked_so_and_still_found() -> None:
+    # the rules alone never drop it: the flag says "settled", and the urgency model decides
+    past = find_red_flag("Two years ago I tried to end my life. I had a lot of help and I'm "
+                         "doing well. Does naproxen slow healing?")
+    assert past is not None and past.message == "crisis" and past.settled
+    assert past.value == "crisis/settled" and read_flag_value(past.value) == ("crisis", True)
+    assert read_flag_value("overdose") == ("overdose", False) and read_flag_value(None) == (None, False)
+    for going_on in ["I tried to end my life last year and I still want to die",
+                     "I took an overdose an hour ago",
+                     # a set-aside clause ("the doctor said", "my cat has") is no time told
+                     "been cutting again since the doctor said no football for the whole season",
+                     "My cat has gone to my neighbour and I have left a letter for my son"]:
+        flag = find_red_flag(going_on)
+        assert flag is not None and flag.message in NEVER_SETTLED and not flag.settled, going_on
+    # a warning sign going on now beside a settled crisis escalates as itself
+    both = find_red_flag("Two years ago I took an overdose. Today I fell and I can't stand up.")
+    assert both is not None and both.message == "emergency" and not both.settled
 
 
 @pytest.mark.parametrize("settled, going_on", [

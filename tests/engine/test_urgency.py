@@ -12,7 +12,7 @@ from bot.engine.urgency import (CALM, KINDS, Settings, UrgentByModel, assess, de
                                 load_settings, load_urgent_examples, units)
 from bot.engine.urgency_model import UrgencyModel
 from bot.knowledge import ContentError
-from bot.safety import told_clauses
+from bot.safety import find_red_flag, told_clauses
 
 SLUMPED = "my husband is slumped in the chair since lunch and grey, what do I do"
 
@@ -92,9 +92,15 @@ def test_a_rule_emergency_the_model_finds_calm_is_answered_with_the_note(
     assert reading is None or reading.score < load_settings().sets_aside_below
     set_aside = judge(calm, "emergency", tiny_urgency_model)
     assert set_aside.kind is None and set_aside.set_aside and "set aside" in set_aside.why[0]
-    # a crisis or an overdose found by a rule always stands; so does an emergency the model agrees
+    # a crisis or an overdose found by a rule stands, unless told only as a settled past and the
+    # model finds it calm too: then its own note goes with the answer; an emergency the model
+    # agrees with stands
     assert judge(calm, "crisis", tiny_urgency_model).kind == "crisis"
     assert judge(calm, "overdose", tiny_urgency_model).kind == "overdose"
+    settled = judge(calm, "crisis", tiny_urgency_model, rule_settled=True)
+    assert settled.kind is None and settled.set_aside_kind == "crisis" and "settled" in settled.why[0]
+    assert judge(SLUMPED, "overdose", tiny_urgency_model, rule_settled=True).kind == "overdose"
+    assert judge(calm, "crisis", None, rule_settled=True).kind == "crisis"  # no model: it stands
     assert judge(SLUMPED, "emergency", tiny_urgency_model).kind == "emergency"
     # a short message keeps the rule: the model does not read it
     assert judge("wobbly, sunny", "emergency", tiny_urgency_model).kind == "emergency"
@@ -118,3 +124,10 @@ def test_the_trained_model_escalates_new_wording_and_leaves_a_calm_question(
                      text="my calf feels a bit tight since I started the physio exercises, there's "
                           "no swelling and my breathing is fine, is that normal")
     assert not calf.answer_id.startswith("urgent/") and "911" in calf.text
+    # a crisis told only as a settled past, which the model reads as calm: answered, with the line
+    past = ("Two years ago I was in a really bad place and tried to end my life. I had a lot of "
+            "support and I'm doing well now, I see a psychologist. Does bone marrow edema come back?")
+    flag = find_red_flag(past)
+    assert flag is not None and flag.settled
+    answered = reply_for("emergency", red_flag=flag.value, text=past)
+    assert not answered.answer_id.startswith("urgent/") and "988" in answered.text
