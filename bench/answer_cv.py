@@ -25,7 +25,6 @@ from bot.engine.answer_training import case_files, from_case, from_examples, tra
 from bot.engine.linear_models import Embeddings
 from bot.engine.retrieval import BUILD_DIR, ENCODER_FILE, load_examples
 from bot.knowledge import load_knowledge
-from bot.safety import normalise
 
 ROOT = Path(__file__).resolve().parents[1]
 THRESHOLDS = (0.2, 0.25, 0.3, 0.4, 0.5, 0.6)
@@ -40,27 +39,39 @@ def fold_of(case_id: str, folds: int) -> int:
     return zlib.crc32(case_id.encode("utf-8")) % folds
 
 
+Scorer = Callable[[str], Scores]
+
+
 def out_of_fold_scores(cases: Sequence[Tuple[Path, Dict[str, Any]]], folds: int,
-                       embed: Embeddings, settings: Settings) -> Dict[str, Scores]:
-    """For every turn of every case, the scores of a model that never saw that case."""
+                       embed: Embeddings, settings: Settings) -> Dict[str, Scorer]:
+    """For every case, the scores of a model that never saw it (for any text of the case: the
+    whole message or one of its questions), each text scored once."""
     from bot.engine.answer_model import AnswerModel
 
     kb = load_knowledge()
     examples = from_examples(load_examples())
-    scores: Dict[str, Scores] = {}
+    scorers: Dict[str, Scorer] = {}
     for part in range(folds):
         inside = [(path, case) for path, case in cases
                   if fold_of(f"{path.stem}/{case['id']}", folds) != part]
         items = examples + [from_case(path.stem, case, kb) for path, case in inside]
         linear, keys = train(items, settings.training, embed)
-        model = AnswerModel(linear, keys, embed)
+        scorer = _remembering(AnswerModel(linear, keys, embed).scores)
         for path, case in cases:
             if fold_of(f"{path.stem}/{case['id']}", folds) == part:
-                for turn in case["turns"]:
-                    text = normalise(turn["text"])
-                    scores[f"{path.stem}/{case['id']}\n{text}"] = model.scores(text)
+                scorers[f"{path.stem}/{case['id']}"] = scorer
         print(f"fold {part + 1}/{folds} trained on {len(items)} items", flush=True)
-    return scores
+    return scorers
+
+
+def _remembering(score: Scorer) -> Scorer:
+    known: Dict[str, Scores] = {}
+
+    def once(text: str) -> Scores:
+        if text not in known:
+            known[text] = score(text)
+        return known[text]
+    return once
 
 
 def cached(parse: Callable[[str], Awaitable[Dict]]) -> Callable[[str], Awaitable[Dict]]:
@@ -75,16 +86,14 @@ def cached(parse: Callable[[str], Awaitable[Dict]]) -> Callable[[str], Awaitable
 
 
 def play(parse: Callable[[str], Awaitable[Dict]], cases: Sequence[Tuple[Path, Dict[str, Any]]],
-         scores: Dict[str, Scores], settings: Settings) -> Tuple[int, List[str]]:
+         scorers: Dict[str, Scorer], settings: Settings) -> Tuple[int, List[str]]:
     """How many cases pass with the out-of-fold scores and ``settings``; the ids that fail."""
     from bench.evaluation import run_answer_cases
 
     passed, failed = 0, []
     for path, case in cases:
         key = f"{path.stem}/{case['id']}"
-        def score(text: str, key: str = key) -> Scores:
-            return scores.get(f"{key}\n{text}", ())
-        with trying(score, settings):
+        with trying(scorers[key], settings):
             result = asyncio.run(run_answer_cases(parse, [case])).results[0]
         passed += result.passed
         failed += [] if result.passed else [key]
@@ -100,6 +109,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
                         help="the thresholds to try")
     parser.add_argument("--most-added", type=int, nargs="+", default=MOST_ADDED,
                         help="the numbers of answers added at most to try")
+    parser.add_argument("--each-question", choices=("both", "yes", "no"), default="both",
+                        help="read a message of several questions question by question too")
     parser.add_argument("--out", default=str(ROOT / "reports" / "answer_cv.json"))
     args = parser.parse_args(argv)
     import yaml
@@ -122,16 +133,19 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     scores = out_of_fold_scores(cases, args.folds, embed, settings)
     parse = cached(load_agent(model_path).parse_message)
     rows: List[Dict[str, Any]] = []
+    each = {"both": (False, True), "yes": (True,), "no": (False,)}[args.each_question]
     trials = [replace(settings, threshold=NEVER)] + \
-        [replace(settings, threshold=t, most_added=m) for m in args.most_added for t in args.thresholds] + \
-        [settings]
+        [replace(settings, threshold=t, most_added=m, each_question=e) for e in each
+         for m in args.most_added for t in args.thresholds] + [settings]
     for trial in trials:
         passed, failed = play(parse, cases, scores, trial)
         rows.append({"threshold": trial.threshold, "most_added": trial.most_added,
+                     "each_question": trial.each_question,
                      "min_words": trial.min_words, "passed": passed, "total": len(cases),
                      "failed": failed})
         shown = "rules only" if trial.threshold > 1 else \
-            f"threshold {trial.threshold} most_added {trial.most_added}"
+            f"threshold {trial.threshold} most_added {trial.most_added}" + \
+            (" each question" if trial.each_question else "")
         print(f"{shown:<32} {passed}/{len(cases)}", flush=True)
     Path(args.out).write_text(json.dumps({"folds": args.folds, "training": vars(settings.training),
                                           "rows": rows, "current": rows[-1]}, indent=1) + "\n")

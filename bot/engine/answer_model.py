@@ -50,6 +50,9 @@ class Settings:
     threshold: float  # an answer is added when the model gives it at least this
     most_added: int  # at most this many answers added to a reply
     min_words: int  # shorter messages (follow-ups: "and for arthritis?") are left to the rules
+    # a message of several questions is also read question by question: an answer counts with
+    # the best probability the whole message or any one of its questions gives it
+    each_question: bool = False
 
 
 @lru_cache(maxsize=None)
@@ -60,7 +63,7 @@ def load_settings(path: Path = EXAMPLES_FILE) -> Settings:
     try:
         settings = Settings(TrainingSettings(float(raw["regularisation"]), int(raw["min_count"])),
                             float(raw["threshold"]), int(raw["most_added"]),
-                            int(raw["min_words"]))
+                            int(raw["min_words"]), bool(raw.get("each_question", False)))
     except (KeyError, TypeError, ValueError) as error:
         raise ContentError(f"{path}: model: give `regularisation` (a number above 0), `min_count`,"
                            f" `threshold` (0 to 1), `most_added` and `min_words` ({error})")
@@ -195,6 +198,15 @@ def learned(units: Sequence[str], context: str, scores: Scores, kb: KnowledgeBas
     return chosen, why
 
 
+def best_of(*found: Scores) -> Scores:
+    """Each answer key with the best probability any of ``found`` gives it, best first."""
+    best: Dict[str, float] = {}
+    for scores in found:
+        for key, probability in scores:
+            best[key] = max(probability, best.get(key, 0.0))
+    return tuple(sorted(best.items(), key=lambda item: -item[1]))
+
+
 def complete(selection: Selection, reading: Reading, text: str, kb: KnowledgeBase) -> Selection:
     """The rules' selection for ``text`` with what the answer model adds (:func:`learned`);
     messages shorter than ``min_words`` are left to the rules."""
@@ -202,6 +214,8 @@ def complete(selection: Selection, reading: Reading, text: str, kb: KnowledgeBas
     if settings.threshold > 1 or len(text.split()) < settings.min_words:
         return selection
     scores = scores_for(normalise(text))
+    if settings.each_question and len(reading.questions) > 1:
+        scores = best_of(scores, *(scores_for(normalise(q.text)) for q in reading.questions))
     if tells_bme(reading):  # the edema was found: what else the story names is not what is asked
         scores = tuple(score for score in scores if score[0] != NOT_BME)
     kept = [u for u in selection.told if not u.startswith(CAUSE_PREFIX)]  # a cause gives way

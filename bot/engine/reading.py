@@ -373,10 +373,33 @@ def _with_story(clauses: List[Clause], not_inherited: Sequence[str]) -> Tuple[Cl
     return tuple(result)
 
 
+# A length of time that is not how long the patient has had it: still to come ("surgery in 2 days",
+# "the race in five weeks", "another 6 weeks"), how often ("3 times a week"), or a plan the
+# clinician gave ("crutches for 6 weeks", "no running for a month") unless told as lived ("I've
+# been on crutches for 6 weeks").
+_AHEAD = re.compile(r"\b(?:in|within|next|another|more|further|times|per|every|each|twice|once|"
+                    r"till|until|by)\s+(?:the\s+)?$")
+_PLAN = re.compile(r"\b(?:crutches|boot|brace|cast|splint|rest|off|no|avoid|non[- ]?weight[- ]?bearing|"
+                   r"nwb|pt|physio|physiotherapy|therapy)\b(?:\s+\w+){0,2}\s+for\s+$")
+_LIVED = re.compile(r"\b(?:been|have|has|had|ive|i've|was|were|for the (?:last|past))\b")
+
+
+def _not_how_long(folded: str, start: int) -> bool:
+    """Whether the length of time at ``start`` is still to come, how often, or a plan given."""
+    before = folded[max(0, start - 40):start]
+    if _AHEAD.search(before):
+        return True
+    plan = _PLAN.search(before)
+    return bool(plan) and not _LIVED.search(folded[max(0, start - 60):start])
+
+
 def time_mentioned(folded: str) -> Tuple[Optional[float], Optional[str]]:
-    """The longest length of time in the message ("9 months" -> 9.0 months), ages excluded."""
+    """The longest length of time in the message that tells how long the patient has had it
+    ("9 months" -> 9.0 months): ages, times still to come, how often and plans given excluded."""
     best: Tuple[Optional[float], Optional[str]] = (None, None)
     for match in _DURATION.finditer(folded):
+        if _not_how_long(folded, match.start()):
+            continue
         amount, unit = match.group(1), match.group(2).rstrip("s")
         number = float(amount) if amount[0].isdigit() else float(_NUMBER_WORDS[amount])
         number += 0.5 if "and a half" in match.group() else 0.0

@@ -230,7 +230,8 @@ def _from_last_answer(kb: KnowledgeBase, lexicon: Lexicon, clause: Clause, ask: 
 NOT_BME = "not_bme/other"
 NOT_BME_SUBJECT = "not_bme"  # the subject of questions.yml that names something else
 BME_TOLD = {"bme", "marrow_signal", "bone_bruise"}  # subjects telling the edema itself was found
-PLAIN_WORDS = 5  # a broad question this short, with a kind and nothing named, is plain
+PLAIN_WORDS = 5
+_THE_EDEMA = re.compile(r"\b(?:the|this|that|my|her|his|its) o?edema\b")  # a broad question this short, with a kind and nothing named, is plain
 
 
 def _nearest(nearest: Sequence[Sequence[Hit]], position: int, settings: Optional[Settings],
@@ -290,12 +291,25 @@ def tells_bme(reading: Reading) -> bool:
 def keep_to_bme(kb: KnowledgeBase, reading: Reading, units: List[str]) -> List[str]:
     """When the message is about something that is not bone marrow edema (a skin bruise, a lump,
     a tendon), none of the article's numbers or overviews is applied to it: they stay only for a
-    question that names bone marrow edema itself."""
+    question that names bone marrow edema itself (its overviews for any such question; its
+    lengths of time for such a question of how long when a report found the edema: "report says
+    bone marrow edema and a torn meniscus. how long does the edema take to go, and will the
+    meniscus heal on its own")."""
     if NOT_BME not in units:
         return units
-    names_bme = any({"bme", "lesion"} & set(c.subjects) for c in reading.questions)
+    naming = [c for c in reading.questions if _names_bme(reading, c)]
+    # the numbers only where a report found the edema: "is this bruise bone marrow edema? how
+    # long will it last" is still a skin bruise
+    how_long = tells_bme(reading) and any(c.ask == "duration" for c in naming)
     return [u for u in units if u == NOT_BME or not (
-        u == COMPARE or u.startswith("duration/") or (_is_overview(kb, u) and not names_bme))]
+        ((u == COMPARE or u.startswith("duration/")) and not how_long) or
+        (_is_overview(kb, u) and not naming))]
+
+
+def _names_bme(reading: Reading, clause: Clause) -> bool:
+    """Whether a question names bone marrow edema itself (or "the edema" the report found)."""
+    return bool({"bme", "lesion"} & set(clause.subjects)) or \
+        (tells_bme(reading) and bool(_THE_EDEMA.search(clause.text)))
 
 
 def _first_if_yes_no(clause: Clause, found: Sequence[str], units: Sequence[str]) -> List[str]:
@@ -407,8 +421,10 @@ def select(reading: Reading, kb: KnowledgeBase, lexicon: Lexicon, state: State,
     units = keep_to_bme(kb, reading, units)
     pasted = any(s in lexicon.report_subjects for c in reading.clauses if not c.is_question
                  for s in c.subjects)
-    if pasted and units and lexicon.report_unit and "term/report_wording" not in units:
-        units = units[:MAX_UNITS - 1] + [lexicon.report_unit]  # "what does my report mean"
+    if pasted and units and lexicon.report_unit and "term/report_wording" not in units and \
+            len(asked) < MAX_UNITS:
+        # "what does my report mean": after the answers, never in place of one asked
+        units = units[:MAX_UNITS - 1] + [lexicon.report_unit]
     chosen = tuple(dict.fromkeys(units[:MAX_UNITS]))
     rules.setdefault(NOT_BME, "something that is not bone marrow edema told")
     if lexicon.report_unit:

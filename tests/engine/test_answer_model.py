@@ -141,3 +141,27 @@ def test_no_second_answer_of_how_long() -> None:
     units, _ = learned(["cause/bone_tumor"], "general", (("duration/long", 0.9),), KB, SETTINGS,
                        MAX_UNITS)
     assert units == ["cause/bone_tumor", "duration/long"]
+
+
+def test_a_message_of_several_questions_is_read_question_by_question_too() -> None:
+    from dataclasses import replace
+
+    from bot.engine.answer_model import best_of
+    from bot.engine.reading import read_message
+
+    text = "my son tore his acl and has a bone bruise. can he play this season? can surgery wait?"
+    reading = read_message(text)
+    assert len(reading.questions) == 2
+
+    def score(said: str) -> tuple:  # the whole message leans to surgery; one question to sport
+        return (("decision/return_to_sport", 0.8),) if "play" in said and "surgery" not in said \
+            else (("decision/surgery", 0.7),)
+
+    selection = Selection(("term/bone_bruise",), why=("term/bone_bruise: reading rules",))
+    with trying(score, SETTINGS):
+        whole = complete(selection, reading, text, KB)
+    with trying(score, replace(SETTINGS, each_question=True)):
+        each = complete(selection, reading, text, KB)
+    assert whole.units == ("term/bone_bruise", "decision/surgery")
+    assert each.units == ("term/bone_bruise", "decision/return_to_sport", "decision/surgery")
+    assert best_of((("a", 0.2), ("b", 0.5)), (("a", 0.6),)) == (("a", 0.6), ("b", 0.5))

@@ -130,6 +130,14 @@ def test_a_question_without_subjects_takes_those_of_the_story_but_not_its_scan()
     ("still there after 2 yrs", 24.0),
     ("I am 45 years old and hurt it 3 months ago", 3.0),  # an age is not a length of time
     ("no time given", None),
+    # still to come, how often, or a plan given: not how long the patient has had it
+    ("surgery is in 2 days and im nervous", None),
+    ("can i still run the race in five weeks", None),
+    ("i run 3 times a week", None),
+    ("the ortho says crutches for 6 weeks", None),
+    ("pt twice a week for 4 weeks, hurt it 2 months ago", 2.0),
+    ("i've been on crutches for 6 weeks and it still hurts", 6 * 7 / 30),
+    ("it hurt for 3 months before the mri", 3.0),
 ])
 def test_lengths_of_time_in_months(text: str, months: Optional[float]) -> None:
     found, _ = time_mentioned(fold(text))

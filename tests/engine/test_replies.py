@@ -119,3 +119,36 @@ def test_a_guessed_emergency_in_a_settled_story_is_answered_not_escalated(
         safety_check_note())
     # and a rule's match always does, whatever the story
     assert reply_for("ask_duration", red_flag="crisis", text=story).answer_id == "urgent/crisis"
+
+
+def test_a_question_about_the_edema_keeps_the_articles_numbers_beside_something_else() -> None:
+    # the meniscus is not bone marrow edema, but "the edema" the report found is
+    reply = reply_for("ask_duration", text="twisted my knee at work, report says bone marrow edema "
+                      "and a torn meniscus. how long does the edema take to go, and will the "
+                      "meniscus heal on its own")
+    assert {"duration/injury", "not_bme/other"} <= set(reply.answer_ids)
+    skin = reply_for("ask_duration", text="i have a purple skin bruise on my shin after a fall. "
+                     "how long does the bruise take to go")
+    assert "not_bme/other" in skin.answer_ids and \
+        not any(a.startswith("duration/") for a in skin.answer_ids)
+
+
+def test_the_report_note_and_a_plan_given_never_take_the_place_of_an_answer_asked() -> None:
+    # "crutches for 6 weeks" is a plan, "surgery is in 2 days" still to come: neither is compared
+    # with the article's months; the note on reading one's own report comes only if there is room
+    story = ("my husband is 45, plays tennis. no injury at all. mri shows a big patch of bone "
+             "marrow edema in the inner femoral condyle and the ortho says crutches for 6 weeks. "
+             "how can you get this with no injury and will it really go away on its own")
+    ids = reply_for("ask_injury", text=story).answer_ids
+    assert {"cause/no_injury", "duration/self_heal"} <= set(ids) and "duration/compare" not in ids
+    soon = reply_for("ask_injury", text="mri says acl ruptured and bone bruises on the femur. "
+                     "surgery is in 2 days. does it just heal by itself")
+    assert "duration/compare" not in soon.answer_ids
+
+
+def test_a_skin_bruise_the_patient_calls_bone_marrow_edema_gets_no_article_numbers() -> None:
+    reply = reply_for("ask_duration", text="I have a dark bruise on my shin from walking into the "
+                      "coffee table, its been 3 weeks. Is this bone marrow edema and how long will "
+                      "it last?")
+    assert "not_bme/other" in reply.answer_ids
+    assert not any(a.startswith("duration/") for a in reply.answer_ids)

@@ -36,6 +36,11 @@ def ents(nlp: Language, text: str) -> List[Tuple[str, str]]:
     ("lateral tibial plateau", [("BODY_PART", "knee")]),
     ("medial femoral condyle", [("BODY_PART", "knee")]),
     ("the femoral head", [("BODY_PART", "hip")]),
+    # the article's dislocation is of the hip; a kneecap's or an ankle's is that body part
+    ("after a transient lateral patellar dislocation", [("BODY_PART", "knee")]),
+    ("she dislocated her kneecap", [("BODY_PART", "knee")]),
+    ("a dislocated hip", [("CAUSE", "hip_dislocation")]),
+    ("humeral head edema after a shoulder dislocation", [("CAUSE", "injury")]),
     ("STIR hyperintensity L3 vertebral body", [("BODY_PART", "spine"), ("BODY_PART", "spine")]),
     ("sacral insufficiency", [("BODY_PART", "spine")]),
     ("the tibia", []),  # the shin: not a region the article names
