@@ -33,6 +33,7 @@ ROOT = Path(__file__).resolve().parents[1]
 THRESHOLDS = (0.55, 0.6, 0.65, 0.7, 0.75, 0.8, 0.85)
 SET_ASIDE = (0.0, 0.4, 0.5, 0.6)
 MESSAGE_FLOORS = (0.0, 0.1, 0.15, 0.2, 0.25, 0.3, 0.35, 0.4)
+NOW_SET_ASIDE = (0.0, 0.2, 0.3, 0.35, 0.4, 0.45, 0.5)
 
 
 Reading = Tuple[Story, Optional[RedFlag], Optional[UrgentByModel], bool]
@@ -61,12 +62,13 @@ def figures(readings: Sequence[Reading], settings: Settings) -> Dict[str, Any]:
     """Per kind of story, how many raised an alarm (for calm ones: false alarms) of how many."""
     row: Dict[str, Any] = {"thresholds": dict(settings.thresholds),
                            "sets_aside_below": settings.sets_aside_below,
-                           "message_floor": settings.message_floor}
+                           "message_floor": settings.message_floor,
+                           "now_sets_aside_below": settings.now_sets_aside_below}
     for kind in KINDS + ("calm",):
         found = [(rule, reading, read) for story, rule, reading, read in readings
                  if story.kind == kind]
         row[kind] = [sum(bool(decide(reading, rule.message if rule else None, read, settings,
-                                     rule.settled if rule else False).kind)
+                                     rule.told if rule else None).kind)
                          for rule, reading, read in found), len(found)]
     return row
 
@@ -79,6 +81,8 @@ def table(readings: Sequence[Reading]) -> List[Dict[str, Any]]:
             for aside in SET_ASIDE for threshold in THRESHOLDS]
     content = load_settings()
     rows += [figures(readings, replace(content, message_floor=floor)) for floor in MESSAGE_FLOORS]
+    rows += [figures(readings, replace(content, now_sets_aside_below=below))
+             for below in NOW_SET_ASIDE if below <= content.sets_aside_below]
     return rows + [figures(readings, content)]
 
 
@@ -104,12 +108,15 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     readings = out_of_fold(load_stories(), args.folds, embed, training)
     print("out-of-fold readings done; the table:", flush=True)
     rows = table(readings)
-    print(f"{'threshold':>9} {'set aside':>9} {'floor':>5}  " + "  ".join(f"{k:>13}" for k in KINDS)
+    print(f"{'threshold':>9} {'set aside':>9} {'floor':>5} {'now':>4}  "
+          + "  ".join(f"{k:>13}" for k in KINDS)
           + "  calm (false alarms); the last row is the content file's settings")
     for row in rows:
         thresholds = sorted(set(row["thresholds"].values()))
         shown = str(thresholds[0]) if len(thresholds) == 1 else "by kind"
-        print(f"{shown:>9} {row['sets_aside_below']:>9} {row['message_floor']:>5}  "
+        now = row["now_sets_aside_below"]
+        print(f"{shown:>9} {row['sets_aside_below']:>9} {row['message_floor']:>5} "
+              f"{'-' if now is None else now:>4}  "
               + "  ".join(f"{row[k][0]:>6}/{row[k][1]:<6}" for k in KINDS)
               + f"  {row['calm'][0]}/{row['calm'][1]}")
     stories = [{"id": story.id, "kind": story.kind, "rule": rule.value if rule else None,

@@ -14,9 +14,11 @@ make the rule on their own. The header of the YAML file gives the exact reading.
 
 A crisis or an overdose is never set aside by the rules alone. When every word such a rule
 matched is told as settled ("two years ago I took an overdose ... I'm in a good place now"), the
-flag says so (:attr:`RedFlag.settled`), and only the urgency model may then set it aside
+flag says so (:attr:`RedFlag.told` ``settled``), and only the urgency model may then set it aside
 (:func:`bot.engine.urgency.decide`): the answer is given with that kind's note (the crisis line,
-Poison Help) instead of the urgent message.
+Poison Help) instead of the urgent message. An emergency whose every matched sign is told as
+going on now (``now``: "... chest pain and felt faint, still having it now") is set aside by the
+model only when it is very sure the message is calm.
 """
 
 from __future__ import annotations
@@ -58,36 +60,39 @@ _RULE_KEYS = {"id", "message", "all", "may_be_settled"}
 NEVER_SETTLED = frozenset({"crisis", "overdose"})
 
 
+# How a matched word reads in time (StoryMarkers.read): told as over, unmarked, or going on now.
+SETTLED, UNMARKED, NOW = "settled", "unmarked", "now"
+
+
 @dataclass(frozen=True)
 class RedFlag:
-    """A red-flag rule that matched: its id, the urgent message it calls for, and whether it is a
-    crisis or an overdose told only as a settled past (every word it matched in a settled clause).
-    """
+    """A red-flag rule that matched: its id, the urgent message it calls for, and how it was told
+    (``told``): ``settled`` for a crisis or an overdose every word of which is in a settled clause,
+    ``now`` for a sign every group of which has a word told as going on now, else ``None``."""
 
     id: str
     message: str
-    settled: bool = False
+    told: Optional[str] = None
+
+    @property
+    def settled(self) -> bool:
+        return self.told == SETTLED
 
     @property
     def value(self) -> str:
-        """The value of the NLU guard's ``red_flag`` entity: the message kind, marked when settled."""
-        return f"{self.message}{_SETTLED_TAG}" if self.settled else self.message
+        """The value of the NLU guard's ``red_flag`` entity: the message kind, and how it was told
+        ("crisis/settled", "emergency/now")."""
+        return f"{self.message}/{self.told}" if self.told else self.message
 
 
-_SETTLED_TAG = "/settled"
-
-
-def read_flag_value(value: Optional[str]) -> Tuple[Optional[str], bool]:
-    """The message kind and whether it was told as settled, from a ``red_flag`` entity value."""
+def read_flag_value(value: Optional[str]) -> Tuple[Optional[str], Optional[str]]:
+    """The message kind and how it was told, from a ``red_flag`` entity value."""
     if not value:
-        return None, False
-    if value.endswith(_SETTLED_TAG):
-        return value[:-len(_SETTLED_TAG)], True
-    return value, False
+        return None, None
+    kind, _, told = value.partition("/")
+    return kind, told if told in (SETTLED, NOW) else None
 
 
-# How a matched word reads in time (StoryMarkers.read): told as over, unmarked, or going on now.
-SETTLED, UNMARKED, NOW = "settled", "unmarked", "now"
 
 
 @dataclass(frozen=True)
@@ -225,6 +230,10 @@ class _Rule:
         crisis or an overdose, which the urgency model must also find calm to set aside)."""
         return all(group == {SETTLED} for group in self._states(text, reading, past_only=True))
 
+    def told_as_going_on(self, text: str, reading: _Reading) -> bool:
+        """Whether every group of this rule has a matched word told as going on now."""
+        return all(NOW in group for group in self._states(text, reading))
+
     def _states(self, text: str, reading: _Reading, with_absent: bool = False,
                 past_only: bool = False) -> List[Set[str]]:
         """For each group, how its matched words read in time (with ``with_absent``, those said to
@@ -256,9 +265,10 @@ class RedFlagRules:
             if rule.may_be_settled and rule.is_settled(normalised, reading):
                 continue
             if rule.message in NEVER_SETTLED and rule.told_only_as_past(normalised, reading):
-                settled = settled or RedFlag(rule.id, rule.message, settled=True)
+                settled = settled or RedFlag(rule.id, rule.message, SETTLED)
                 continue
-            return RedFlag(rule.id, rule.message)
+            now = rule.told_as_going_on(normalised, reading)
+            return RedFlag(rule.id, rule.message, NOW if now else None)
         return settled
 
 

@@ -339,12 +339,12 @@ def reply_for(
         entities: the NLU entities of the message (with character offsets).
         state: the conversation so far (last question, context); by default a new one.
     """
-    rule_kind, rule_settled = read_flag_value(red_flag)
+    rule_kind, rule_told = read_flag_value(red_flag)
     guessed = intent == EMERGENCY and not rule_kind and not (text and is_settled_story(text))
     sure = guessed and _confidence(ranking, EMERGENCY) >= CLASSIFIER_ESCALATES
     urgency = judge(text if intent not in SMALL_TALK else "",
                     rule_kind or (EMERGENCY if sure else None), built_urgency(),
-                    rule_settled=rule_settled)
+                    rule_told=rule_told)
     if urgency.kind:
         return replace(urgent_reply(urgency.kind), why=urgency.why)
     reply = _reply_to(intent, cause, body_part, ranking, text, entities, state)

@@ -23,7 +23,7 @@ from bot.engine.retrieval import BUILD_DIR, if_built, shared_encoder
 from bot.engine.linear_models import fingerprint
 from bot.engine.urgency_model import CLASSES, UrgencyModel
 from bot.knowledge import CONTENT_DIR, ContentError
-from bot.safety import NEVER_SETTLED, normalise, told_clauses
+from bot.safety import NEVER_SETTLED, NOW, SETTLED, normalise, told_clauses
 
 URGENT_FILE = CONTENT_DIR / "urgent_examples.yml"
 STORIES_FILE = CONTENT_DIR / "urgency_stories.yml"
@@ -79,6 +79,14 @@ class Settings:
     thresholds: Mapping[str, float]  # by kind: the model alone escalates at this mean score
     sets_aside_below: float  # a rule's emergency is set aside below this mean score
     message_floor: float = 0.0  # and only when the whole message scores at least this
+    # a rule's emergency told as going on now ("still having it now") is set aside only below this
+    now_sets_aside_below: Optional[float] = None  # None: the same as sets_aside_below
+
+    def set_aside_below(self, rule_told: Optional[str]) -> float:
+        """The score below which the model sets aside a rule's emergency told so."""
+        if rule_told == NOW and self.now_sets_aside_below is not None:
+            return self.now_sets_aside_below
+        return self.sets_aside_below
 
 
 @lru_cache(maxsize=None)
@@ -87,11 +95,16 @@ def load_settings(path: Path = STORIES_FILE) -> Settings:
     with open(path, encoding="utf-8") as handle:
         raw = (yaml.safe_load(handle) or {}).get("model") or {}
     try:
-        settings = Settings({kind: float(raw["thresholds"][kind]) for kind in KINDS},
-                            float(raw["sets_aside_below"]), float(raw.get("message_floor", 0.0)))
+        aside = float(raw["sets_aside_below"])
+        settings = Settings({kind: float(raw["thresholds"][kind]) for kind in KINDS}, aside,
+                            float(raw.get("message_floor", 0.0)),
+                            float(raw.get("now_sets_aside_below", aside)))
+        if not 0.0 <= (settings.now_sets_aside_below or 0.0) <= settings.sets_aside_below:
+            raise ValueError("need 0 <= now_sets_aside_below <= sets_aside_below")
     except (KeyError, TypeError, ValueError) as error:
         raise ContentError(f"{path}: model: give `thresholds` (one for each of {list(KINDS)}), "
-                           f"`sets_aside_below` and `message_floor`, numbers from 0 to 1 ({error})")
+                           f"`sets_aside_below`, `message_floor` and `now_sets_aside_below` (at "
+                           f"most sets_aside_below), numbers from 0 to 1 ({error})")
     if not all(0.0 <= settings.sets_aside_below < t <= 1.0 for t in settings.thresholds.values()):
         raise ContentError(f"{path}: model: need 0 <= sets_aside_below < each threshold <= 1")
     if not 0.0 <= settings.message_floor < 1.0:
@@ -153,20 +166,20 @@ class Urgency:
 
 
 def judge(text: str, rule_kind: Optional[str], model: Optional[UrgencyModel],
-          settings: Optional[Settings] = None, rule_settled: bool = False) -> Urgency:
+          settings: Optional[Settings] = None, rule_told: Optional[str] = None) -> Urgency:
     """The rules and the model together (:func:`decide`), reading ``text`` with the model."""
     read = model is not None and len(text.split()) >= MIN_WORDS
-    return decide(assess(text, model) if read else None, rule_kind, read, settings, rule_settled)
+    return decide(assess(text, model) if read else None, rule_kind, read, settings, rule_told)
 
 
 def decide(reading: Optional[UrgentByModel], rule_kind: Optional[str], read: bool,
-           settings: Optional[Settings] = None, rule_settled: bool = False) -> Urgency:
+           settings: Optional[Settings] = None, rule_told: Optional[str] = None) -> Urgency:
     """What a message calls for, from the rules' kind and the model's ``reading`` (``read``: the
     model read the message). A rule's emergency stands unless the model finds the message clearly
     calm (below ``sets_aside_below``: "my cousin's bone was sticking out", a dog that won't put its
     leg down); then the message is answered with what to do if a warning sign is happening now. A
     crisis or an overdose found by a rule stands unless the rule matched only words told as a
-    settled past (``rule_settled``: "two years ago I took an overdose, I'm safe now") and the model
+    settled past (``rule_told`` ``settled``: "two years ago I took an overdose, I'm safe now") and the model
     too finds the message below ``sets_aside_below``; then the answer carries that kind's note
     (the crisis line, Poison Help). Where no rule matched, the model
     escalates at its kind's threshold, when the whole message also scores at least
@@ -174,10 +187,10 @@ def decide(reading: Optional[UrgentByModel], rule_kind: Optional[str], read: boo
     enough)."""
     settings = settings or load_settings()
     if rule_kind:
-        calm = read and (reading is None or reading.score < settings.sets_aside_below)
-        if calm and (rule_kind == EMERGENCY or (rule_settled and rule_kind in NEVER_SETTLED)):
+        calm = read and (reading is None or reading.score < settings.set_aside_below(rule_told))
+        if calm and (rule_kind == EMERGENCY or (rule_told == SETTLED and rule_kind in NEVER_SETTLED)):
             score = reading.score if reading else 0.0
-            told = " told as settled," if rule_settled else ""
+            told = f" told as {rule_told}," if rule_told else ""
             return Urgency(None, (f"urgent/{rule_kind}:{told} set aside, urgency model "
                                   f"{score:.2f}",), set_aside=True, set_aside_kind=rule_kind)
         return Urgency(rule_kind)

@@ -11,7 +11,7 @@ SETTINGS = Settings({"emergency": 0.7, "crisis": 0.6, "overdose": 0.65}, 0.5)
 
 
 EMERGENCY, CRISIS = RedFlag("fall", "emergency"), RedFlag("self_harm", "crisis")
-PAST_CRISIS = RedFlag("self_harm", "crisis", settled=True)
+PAST_CRISIS = RedFlag("self_harm", "crisis", "settled")
 
 
 def reading(kind: str, score: float) -> UrgentByModel:

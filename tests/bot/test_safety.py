@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from pathlib import Path
-from typing import Any, Dict
+from typing import Optional, Any, Dict
 
 import pytest
 import yaml
@@ -102,8 +102,8 @@ def test_a_crisis_or_overdose_told_only_as_past_is_marked_so_and_still_found() -
     past = find_red_flag("Two years ago I tried to end my life. I had a lot of help and I'm "
                          "doing well. Does naproxen slow healing?")
     assert past is not None and past.message == "crisis" and past.settled
-    assert past.value == "crisis/settled" and read_flag_value(past.value) == ("crisis", True)
-    assert read_flag_value("overdose") == ("overdose", False) and read_flag_value(None) == (None, False)
+    assert past.value == "crisis/settled" and read_flag_value(past.value) == ("crisis", "settled")
+    assert read_flag_value("overdose") == ("overdose", None) and read_flag_value(None) == (None, None)
     for going_on in ["I tried to end my life last year and I still want to die",
                      "I took an overdose an hour ago",
                      # a set-aside clause ("the doctor said", "my cat has") is no time told
@@ -211,3 +211,18 @@ def test_bad_settled_markers_name_the_list_and_the_fix(settled: Any, error: str)
     raw["settled"] = settled
     with pytest.raises(ContentError, match=error):
         parse_red_flags(raw)
+
+
+@pytest.mark.parametrize("text, rule, told", [
+    # a pet that cannot walk is the pet's, whatever the breed; a person knocked over is not
+    ("my dog can't walk on his back leg since yesterday, do dogs get bone bruises", None, None),
+    ("our labrador can't get up on his back legs, the vet says arthritis", None, None),
+    ("my dog knocked me over and I can't get up", "emergency", "now"),
+    # "still having it now" carries the sign before it into the present
+    ("on the rehab bike i got a sharp chest pain and felt faint, still having it now",
+     "emergency", "now"),
+    ("I had chest pain on the bike last week, it went away", None, None),
+])
+def test_how_a_warning_sign_is_told(text: str, rule: Optional[str], told: Optional[str]) -> None:
+    flag = find_red_flag(text)
+    assert (flag.message if flag else None) == rule and (flag.told if flag else None) == told

@@ -97,10 +97,16 @@ def test_a_rule_emergency_the_model_finds_calm_is_answered_with_the_note(
     # agrees with stands
     assert judge(calm, "crisis", tiny_urgency_model).kind == "crisis"
     assert judge(calm, "overdose", tiny_urgency_model).kind == "overdose"
-    settled = judge(calm, "crisis", tiny_urgency_model, rule_settled=True)
+    settled = judge(calm, "crisis", tiny_urgency_model, rule_told="settled")
     assert settled.kind is None and settled.set_aside_kind == "crisis" and "settled" in settled.why[0]
-    assert judge(SLUMPED, "overdose", tiny_urgency_model, rule_settled=True).kind == "overdose"
-    assert judge(calm, "crisis", None, rule_settled=True).kind == "crisis"  # no model: it stands
+    assert judge(SLUMPED, "overdose", tiny_urgency_model, rule_told="settled").kind == "overdose"
+    assert judge(calm, "crisis", None, rule_told="settled").kind == "crisis"  # no model: it stands
+    # a sign told as going on now is set aside only below its own, lower bar
+    now = replace(load_settings(), sets_aside_below=0.5, now_sets_aside_below=0.2)
+    between = UrgentByModel("emergency", 0.3, 0.3, 0.3, "")
+    assert decide(between, "emergency", True, now).set_aside
+    assert decide(between, "emergency", True, now, "now").kind == "emergency"
+    assert decide(UrgentByModel("emergency", 0.1, 0.1, 0.1, ""), "emergency", True, now, "now").set_aside
     assert judge(SLUMPED, "emergency", tiny_urgency_model).kind == "emergency"
     # a short message keeps the rule: the model does not read it
     assert judge("wobbly, sunny", "emergency", tiny_urgency_model).kind == "emergency"
