@@ -4,10 +4,12 @@ The red-flag rules (:mod:`bot.safety`) decide first; on stories written after th
 to them they found about five urgent stories in six. Where no rule escalated, the urgency model
 (:mod:`bot.engine.urgency_model`, trained at `make setup` on reviewed stories and reference
 clauses) reads the message: its most urgent clause told as going on (a settled or set-aside clause
-counts only for a crisis or an overdose, which are never settled) and the whole message each give a
-probability, and the message escalates when their mean reaches the threshold of the clause's kind
-(``bot/content/urgency_stories.yml``, chosen by cross-validation: ``python -m bench.urgency_cv``). The reply records the scores and the reference clause
-nearest to the urgent one, never the patient's words. Deterministic and offline.
+counts only for a crisis or an overdose, which the rules alone never settle) and the whole message
+each give a probability, and the message escalates when their mean reaches the threshold of the
+clause's kind (``bot/content/urgency_stories.yml``, chosen by cross-validation:
+``python -m bench.urgency_cv``). The model may also set aside a rule's finding that it reads as
+clearly calm (:func:`decide`). The reply records the scores and the reference clause nearest to
+the urgent one, never the patient's words. Deterministic and offline.
 """
 
 from __future__ import annotations
@@ -177,14 +179,15 @@ def decide(reading: Optional[UrgentByModel], rule_kind: Optional[str], read: boo
     """What a message calls for, from the rules' kind and the model's ``reading`` (``read``: the
     model read the message). A rule's emergency stands unless the model finds the message clearly
     calm (below ``sets_aside_below``: "my cousin's bone was sticking out", a dog that won't put its
-    leg down); then the message is answered with what to do if a warning sign is happening now. A
-    crisis or an overdose found by a rule stands unless the rule matched only words told as a
-    settled past (``rule_told`` ``settled``: "two years ago I took an overdose, I'm safe now") and the model
-    too finds the message below ``sets_aside_below``; then the answer carries that kind's note
-    (the crisis line, Poison Help). Where no rule matched, the model
-    escalates at its kind's threshold, when the whole message also scores at least
-    ``message_floor`` (one short clause alone, "I've been running around with my son", is not
-    enough)."""
+    leg down); then the message is answered with what to do if a warning sign is happening now.
+    An emergency told as going on now (``rule_told`` ``now``: "chest pain ... still having it now")
+    is set aside only below the lower ``now_sets_aside_below``. A crisis or an overdose found by a
+    rule stands unless the rule matched only words told as a settled past (``rule_told``
+    ``settled``: "two years ago I took an overdose, I'm safe now") and the model too finds the
+    message below ``sets_aside_below``; then the answer carries that kind's note (the crisis
+    line, Poison Help). Where no rule matched, the model escalates at its kind's threshold, when
+    the whole message also scores at least ``message_floor`` (one short clause alone, "I've been
+    running around with my son", is not enough)."""
     settings = settings or load_settings()
     if rule_kind:
         calm = read and (reading is None or reading.score < settings.set_aside_below(rule_told))
