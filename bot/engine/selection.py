@@ -230,8 +230,9 @@ def _from_last_answer(kb: KnowledgeBase, lexicon: Lexicon, clause: Clause, ask: 
 NOT_BME = "not_bme/other"
 NOT_BME_SUBJECT = "not_bme"  # the subject of questions.yml that names something else
 BME_TOLD = {"bme", "marrow_signal", "bone_bruise"}  # subjects telling the edema itself was found
-PLAIN_WORDS = 5
-_THE_EDEMA = re.compile(r"\b(?:the|this|that|my|her|his|its) o?edema\b")  # a broad question this short, with a kind and nothing named, is plain
+PLAIN_WORDS = 5  # a broad question this short, with a kind and nothing named, is plain
+# "the edema" a report found, named in a question
+_THE_EDEMA = re.compile(r"\b(?:the|this|that|my|her|his|its) o?edema\b")
 
 
 def _nearest(nearest: Sequence[Sequence[Hit]], position: int, settings: Optional[Settings],
@@ -297,19 +298,20 @@ def keep_to_bme(kb: KnowledgeBase, reading: Reading, units: List[str]) -> List[s
     meniscus heal on its own")."""
     if NOT_BME not in units:
         return units
-    naming = [c for c in reading.questions if _names_bme(reading, c)]
+    found = tells_bme(reading)
+    naming = [c for c in reading.questions if _names_bme(c, found)]
     # the numbers only where a report found the edema: "is this bruise bone marrow edema? how
     # long will it last" is still a skin bruise
-    how_long = tells_bme(reading) and any(c.ask == "duration" for c in naming)
+    how_long = found and any(c.ask == "duration" for c in naming)
     return [u for u in units if u == NOT_BME or not (
         ((u == COMPARE or u.startswith("duration/")) and not how_long) or
         (_is_overview(kb, u) and not naming))]
 
 
-def _names_bme(reading: Reading, clause: Clause) -> bool:
-    """Whether a question names bone marrow edema itself (or "the edema" the report found)."""
+def _names_bme(clause: Clause, found: bool) -> bool:
+    """Whether a question names bone marrow edema itself (or "the edema" a report ``found``)."""
     return bool({"bme", "lesion"} & set(clause.subjects)) or \
-        (tells_bme(reading) and bool(_THE_EDEMA.search(clause.text)))
+        (found and bool(_THE_EDEMA.search(clause.text)))
 
 
 def _first_if_yes_no(clause: Clause, found: Sequence[str], units: Sequence[str]) -> List[str]:
