@@ -11,6 +11,11 @@ URGENCY_MODEL := build/retrieval/urgency.npz
 ANSWER_MODEL := build/retrieval/answers.npz
 DEVELOPMENT_CASES := $(wildcard tests/data/eval/development/answers_*.yml)
 NODE_MODULES := node_modules/.installed
+# rasa-webchat, the most used outside widget for Rasa, for the test that embeds it (tests/web): its
+# standalone bundle only (npm would add its 590 build-time packages), from npm, checked by hash.
+RASA_WEBCHAT_VERSION := 1.0.1
+RASA_WEBCHAT_SHA512 := Ld1zVJvTAaTrs6A5p8t70agNNrKYRyXlvqXZRgBoDvKKUXbA0jhJKECi5bdPGlaR6jsmqWtVylHS+YqIqo0x8w==
+RASA_WEBCHAT := build/rasa-webchat/index.js
 CHROMIUM := /usr/bin/chromium
 NGINX := /usr/sbin/nginx
 DAYS ?= 30
@@ -41,7 +46,7 @@ chat: $(VENV)/.installed
 bench: setup
 	$(PY) -m bench $(BENCH_ARGS)
 
-test: setup $(CHROMIUM) $(NGINX) lint
+test: setup $(CHROMIUM) $(NGINX) $(RASA_WEBCHAT) lint
 	$(PY) -m pytest
 
 # ruff (default rules: errors and unused names) on the code and tests; mypy on bot/, actions/ and bench/
@@ -130,6 +135,16 @@ $(NODE_MODULES): package.json package-lock.json
 	@command -v npm >/dev/null || { echo "npm is needed: apt-get install -y npm" >&2; exit 1; }
 	npm ci --no-audit --no-fund
 	@touch $@
+
+$(RASA_WEBCHAT):
+	@echo "==> Fetching rasa-webchat $(RASA_WEBCHAT_VERSION) for the browser tests"
+	@command -v npm >/dev/null || { echo "npm is needed: apt-get install -y npm" >&2; exit 1; }
+	@rm -rf $(@D) && mkdir -p $(@D)/pack
+	npm pack --silent --pack-destination $(@D)/pack rasa-webchat@$(RASA_WEBCHAT_VERSION) >/dev/null
+	@[ "$$(openssl dgst -sha512 -binary $(@D)/pack/*.tgz | base64 -w0)" = "$(RASA_WEBCHAT_SHA512)" ] || \
+	  { echo "rasa-webchat $(RASA_WEBCHAT_VERSION): the package's hash is not the pinned one" >&2; exit 1; }
+	tar -xzf $(@D)/pack/*.tgz -C $(@D)/pack package/lib/index.js package/LICENSE
+	mv $(@D)/pack/package/lib/index.js $@ && mv $(@D)/pack/package/LICENSE $(@D)/ && rm -rf $(@D)/pack
 
 # Debian's Chromium for the browser tests (tests/web); Playwright cannot download a browser here.
 chromium: $(CHROMIUM)

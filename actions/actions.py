@@ -17,7 +17,8 @@ from bot.care_team import with_care_team
 from bot.deploy.settings import care_team
 from bot.feedback import (answer_extras, feedback_record, feedback_reply, is_feedback,
                           with_feedback)
-from bot.engine.replies import KIND_KEY, Reply, disclaimer, reply_kind, state_from_slots
+from bot.engine.replies import Reply, disclaimer, reply_kind, state_from_slots
+from bot.reply_kinds import KIND_KEY
 from bot.engine.turn import take_turn
 from bot.safety import RED_FLAG_ENTITY
 from bot.summary import TAKE_HOME, given, summary_path, take_home_reply

@@ -1,7 +1,7 @@
 """The staff dashboard's figures, from the stored messages of a period: pure functions.
 
 Everything is counted from what the answer action stores with each bot message (its kind and
-answer ids: :data:`bot.engine.replies.KIND_KEY`) and from the channel of each patient message. No
+answer ids: :data:`bot.reply_kinds.KIND_KEY`) and from the channel of each patient message. No
 conversation id ever leaves this module. Patients' words appear only when the clinic switched
 text on, and then redacted again (:func:`bot.privacy.redact`) in case they were stored before
 redaction existed.
@@ -16,11 +16,9 @@ from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple
 
 from bot.knowledge import load_knowledge
 from bot.privacy import redact
-from bot.engine.replies import KIND_KEY
+from bot.reply_kinds import ANSWER, FEEDBACK, KIND_KEY, UNANSWERED, URGENT
 from bot.stores.reading import StoredEvent
 
-#: Reply kinds that mean the assistant could not answer the question.
-UNANSWERED = ("fallback", "out_of_scope", "declined")
 RATINGS = ("helpful", "not_helpful", "too_hard", "not_answered", "worried")
 _WORD = re.compile(r"[a-z']+")
 _STOP = frozenset("a an and are be can do does i if in is it its it's me my of on or the this to "
@@ -112,19 +110,19 @@ def summarize(events: Sequence[StoredEvent], show_text: bool = False) -> Summary
         what = about(data)
         kind = what.get("kind")
         answer_id = str(what.get("answer_id") or "")
-        if kind == "answer":
+        if kind == ANSWER:
             for unit in answer_id.split("+"):
                 summary.answers[unit] += 1
                 topic = _topic(unit)
                 if topic:
                     summary.topics[topic] += 1
-        elif kind == "urgent":
+        elif kind == URGENT:
             summary.urgent[answer_id.split("/", 1)[-1] or "emergency"] += 1
         elif kind in UNANSWERED:
             summary.unanswered[str(kind)] += 1
             if show_text and last_text.get(event.sender_id):
                 unanswered_texts.append(redact(last_text[event.sender_id]))
-        elif kind == "feedback":
+        elif kind == FEEDBACK:
             record = what.get("feedback") or {}
             rated = str(record.get("answer_id") or "unknown")
             if record.get("rating") in RATINGS:

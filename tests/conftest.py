@@ -76,10 +76,19 @@ STAFF_ENV = {"BME_STAFF_PASSWORD_HASH": hash_password(STAFF_PASSWORD, iterations
 
 
 @pytest.fixture(scope="session")
-def assistant(trained_model: Path, tmp_path_factory: pytest.TempPathFactory):
+def outside_origin() -> str:
+    """The origin of another site that embeds the widget (tests/web: rasa-webchat), allowed by
+    the session's ``assistant`` through ``BME_EMBED_ORIGINS``."""
+    return f"http://127.0.0.1:{free_port()}"
+
+
+@pytest.fixture(scope="session")
+def assistant(trained_model: Path, tmp_path_factory: pytest.TempPathFactory, outside_origin: str):
     """The real Rasa server, action server and web server (widget, kiosk, staff dashboard with
-    :data:`STAFF_PASSWORD`), started once on free ports, with their own SQLite tracker store."""
-    with _running_servers(trained_model, tmp_path_factory.mktemp("server-logs"), STAFF_ENV,
+    :data:`STAFF_PASSWORD`), started once on free ports, with their own SQLite tracker store; the
+    pages of ``outside_origin`` may embed the widget."""
+    with _running_servers(trained_model, tmp_path_factory.mktemp("server-logs"),
+                          {**STAFF_ENV, "BME_EMBED_ORIGINS": outside_origin},
                           web_port=free_port()) as servers:
         yield servers
 

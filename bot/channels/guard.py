@@ -26,9 +26,10 @@ from rasa.core.channels.channel import OutputChannel, UserMessage
 
 from bot.deploy.settings import max_message_chars, tracker_store
 from bot.ops.logs import where_raised  # here for the callers of bot.channels.guard.where_raised
-from bot.ops.metrics import OUTCOMES, count_error, observe_turn
+from bot import reply_kinds as kinds
+from bot.ops.metrics import count_error, observe_turn
 from bot.privacy import is_delete_request, redact
-from bot.engine.replies import KIND_KEY, load_replies
+from bot.engine.replies import load_replies
 from bot.stores.retention import delete_conversation
 from bot.stores.tracker_store import forget_cached
 
@@ -78,7 +79,7 @@ def incoming_problem(text: Any, max_chars: int = MAX_MESSAGE_CHARS) -> Optional[
 class CountingOutput(OutputChannel):
     """Passes every response on to the real output channel, counts them, and notes the kind of
     each (``answer``, ``urgent``, ``fallback`` ...: :func:`bot.engine.replies.reply_kind`, sent by the
-    answer action with the message; ``other`` when a message carries none)."""
+    answer action with the message; ``""`` when a message carries none)."""
 
     def __init__(self, inner: OutputChannel) -> None:
         self.inner = inner
@@ -90,12 +91,12 @@ class CountingOutput(OutputChannel):
 
     async def send_response(self, recipient_id: str, message: Dict[str, Any]) -> None:
         self.sent += 1
-        self.kinds.append(str((message.get(KIND_KEY) or {}).get("kind") or "other"))
+        self.kinds.append(kinds.kind_of(message))
         await self.inner.send_response(recipient_id, message)
 
     async def send_text_message(self, recipient_id: str, text: str, **kwargs: Any) -> None:
         self.sent += 1
-        self.kinds.append(str((kwargs.get(KIND_KEY) or {}).get("kind") or "other"))
+        self.kinds.append(kinds.kind_of(kwargs))
         await self.inner.send_text_message(recipient_id, text, **kwargs)
 
 
@@ -114,13 +115,14 @@ def guard(on_new_message: OnNewMessage, max_chars: int = MAX_MESSAGE_CHARS,
         output = message.output_channel
         problem = incoming_problem(message.text, max_chars)
         if problem is not None:
-            await output.send_text_message(message.sender_id, problem)
-            observe_turn(message.input_channel, "refused", time.perf_counter() - started)
+            await output.send_text_message(message.sender_id, problem,
+                                           **{kinds.KIND_KEY: {"kind": kinds.REFUSED}})
+            observe_turn(message.input_channel, kinds.REFUSED, time.perf_counter() - started)
             return
         text = clean_text(message.text)
         if is_delete_request(text):
             deleted = await _delete(message, erase)
-            _observe(message.input_channel, ["deleted"] if deleted else [], started)
+            _observe(message.input_channel, [kinds.DELETED] if deleted else [], started)
             return
         counting = CountingOutput(output)
         message.text = redact(text)
@@ -142,22 +144,22 @@ def guard(on_new_message: OnNewMessage, max_chars: int = MAX_MESSAGE_CHARS,
     return guarded
 
 
-def turn_outcome(kinds: Sequence[str]) -> str:
-    """The outcome of a turn (:data:`bot.ops.metrics.OUTCOMES`) from the kinds of its replies:
+def turn_outcome(sent: Sequence[str]) -> str:
+    """The outcome of a turn (a kind of :mod:`bot.reply_kinds`) from the kinds of its replies:
     ``urgent`` when any reply was urgent, else the first reply of a known kind (the disclaimer
     before a first answer has none), ``small_talk`` when none has one, and ``unavailable`` when
     there were no replies of the assistant's own (it could not answer)."""
-    if "urgent" in kinds:
-        return "urgent"
-    known = [kind for kind in kinds if kind in OUTCOMES]
-    return known[0] if known else ("small_talk" if kinds else "unavailable")
+    if kinds.URGENT in sent:
+        return kinds.URGENT
+    known = [kind for kind in sent if kind in kinds.KINDS]
+    return known[0] if known else (kinds.SMALL_TALK if sent else kinds.UNAVAILABLE)
 
 
-def _observe(channel: Optional[str], kinds: Sequence[str], started: float) -> None:
+def _observe(channel: Optional[str], sent: Sequence[str], started: float) -> None:
     """Count the turn in the metrics (memory only, microseconds); an unanswered one as an error."""
-    outcome = turn_outcome(kinds)
+    outcome = turn_outcome(sent)
     observe_turn(channel, outcome, time.perf_counter() - started)
-    if outcome == "unavailable":
+    if outcome == kinds.UNAVAILABLE:
         count_error(channel)
 
 
@@ -171,9 +173,9 @@ async def _delete(message: UserMessage, erase: Eraser) -> bool:
         logger.error("Could not delete a %s conversation: %s\n%s", message.input_channel,
                      type(error).__name__, where_raised(error))
         await output.send_text_message(message.sender_id, load_replies().get("delete_failed")[0],
-                                       **{KIND_KEY: {"kind": "unavailable"}})
+                                       **{kinds.KIND_KEY: {"kind": kinds.UNAVAILABLE}})
         return False
     logger.info("Deleted a %s conversation on the patient's request", message.input_channel)
     await output.send_text_message(message.sender_id, load_replies().get("chat_deleted")[0],
-                                   **{KIND_KEY: {"kind": "deleted"}})
+                                   **{kinds.KIND_KEY: {"kind": kinds.DELETED}})
     return True

@@ -17,8 +17,8 @@ from sanic.exceptions import InvalidUsage as BadRequest  # sanic 21.12: 400
 from sanic.request import Request
 
 from bot.channels.guard import OnNewMessage, guard
-from bot.deploy.settings import socketio_origins
-from bot.engine.replies import KIND_KEY
+from bot.deploy.settings import embed_origins
+from bot.reply_kinds import KIND_KEY
 
 REST_USAGE = 'send a JSON object like {"sender": "patient-1", "message": "What is it?"}'
 
@@ -61,10 +61,17 @@ class GuardedRestInput(RestInput):
         return super().blueprint(guard(on_new_message))
 
 
+#: The socket.io event that says what the next ``bot_uttered`` part is (``{"kind": "answer",
+#: "answer_id": ..., "review": ...}``), sent just before it. Each part itself keeps Rasa's own
+#: format ({text} or {text, quick_replies}), which outside clients such as rasa-webchat render only
+#: when it holds nothing else; they ignore an event they do not listen to.
+ABOUT_EVENT = "bot_uttered_about"
+
+
 class DescribedSocketIOOutput(SocketIOOutput):
-    """Rasa's socket.io output, with what each message is (``bme``: its kind, answer ids, review
-    note) on every part sent, so the widget and kiosk can show the review note and the feedback
-    buttons under an answer, and clear the page after "delete my chat"."""
+    """Rasa's socket.io output, with what each message is (its kind, answer ids, review note) sent
+    as :data:`ABOUT_EVENT` before every part, so our widget and kiosk can show the review note and
+    the feedback buttons under an answer, and clear the page after "delete my chat"."""
 
     about: Optional[Dict[str, Any]] = None
 
@@ -78,8 +85,8 @@ class DescribedSocketIOOutput(SocketIOOutput):
         await super().send_text_with_buttons(recipient_id, text, buttons, **kwargs)
 
     async def _send_message(self, socket_id: Text, response: Any) -> None:
-        if self.about and isinstance(response, dict):
-            response = {**response, KIND_KEY: self.about}
+        if self.about:
+            await self.sio.emit(ABOUT_EVENT, self.about, room=socket_id)
         await super()._send_message(socket_id, response)
 
 
@@ -102,7 +109,7 @@ class GuardedSocketIOInput(SocketIOInput):
     Rasa turns python-socketio's own origin check off (CORS is left to Sanic, which only sees the
     HTTP polling transport), so a page from any site could open a websocket. Here a browser
     connection (one that sends ``Origin``) is accepted only from the origins ``bot.deploy.serve`` allows
-    (``BME_SOCKETIO_ORIGINS``); other clients send no ``Origin`` and are unaffected.
+    (``BME_EMBED_ORIGINS``); other clients send no ``Origin`` and are unaffected.
     """
 
     @classmethod
@@ -124,7 +131,7 @@ class GuardedSocketIOInput(SocketIOInput):
 
         handlers[self.user_message_evt] = handle_message
 
-        allowed = socketio_origins()
+        allowed = frozenset(embed_origins())
         connect = handlers["connect"]
 
         async def checked_connect(sid: Text, environ: Dict, auth: Optional[Dict] = None) -> bool:

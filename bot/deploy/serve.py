@@ -80,8 +80,6 @@ class Servers:
         log_dir: where each server's output goes (``rasa-<port>.log``); ``None`` inherits stdout.
         extra_args: more arguments for ``rasa run``.
         web_port: port of the web server of the chat widget and kiosk (``bot.web``); ``None``: none.
-        allowed_origins: more web origins (``https://clinic.example``) whose pages may embed the
-            widget, i.e. talk to Rasa's socket.io channel from the browser.
     """
 
     def __init__(
@@ -92,7 +90,6 @@ class Servers:
         log_dir: Optional[Path] = None,
         extra_args: Sequence[str] = (),
         web_port: Optional[int] = None,
-        allowed_origins: Sequence[str] = (),
     ) -> None:
         self.rasa_port = rasa_port
         self.actions_port = actions_port
@@ -100,7 +97,6 @@ class Servers:
         self.log_dir = log_dir
         self.extra_args = list(extra_args)
         self.web_port = web_port
-        self.allowed_origins = list(allowed_origins)
         self.processes: List[subprocess.Popen] = []
         self._logs: List[IO[bytes]] = []
 
@@ -125,14 +121,15 @@ class Servers:
         design (a reverse proxy would only hide that on our own demo page). Rasa turns off
         python-socketio's own origin check and lets Sanic-CORS answer instead, so the origins
         named here are the ones whose pages may use the channel's HTTP long-polling transport.
-        We name them one by one (never ``*``): our web server's, plus ``allowed_origins``.
+        We name them one by one (never ``*``): our web server's, plus ``BME_EMBED_ORIGINS``.
         """
         origins = self.origins()
         return ["--cors", *origins] if origins else []
 
     def origins(self) -> List[str]:
-        """The web origins allowed to talk to Rasa from a browser (CORS and socket.io)."""
-        origins = list(self.allowed_origins)
+        """The web origins allowed to talk to Rasa from a browser (CORS and socket.io): our web
+        server's and the sites of ``BME_EMBED_ORIGINS``."""
+        origins = list(settings.embed_origins())
         if self.web_port is not None:
             origins = [f"http://localhost:{self.web_port}", self.web_url, *origins]
         return origins
@@ -169,6 +166,7 @@ class Servers:
             raise FileNotFoundError(f"No trained model at {self.model}: run `make setup` first.")
         settings.log_format()  # a bad BME_LOG_FORMAT stops here, named, not in each server
         settings.care_team()  # and so do bad BME_CARE_TEAM_* (not every answer on the action server)
+        settings.embed_origins()  # and BME_EMBED_ORIGINS
         endpoints = write_endpoints(self.actions_port, RUN_DIR / f"endpoints-{self.rasa_port}.yml")
         credentials = write_credentials(RUN_DIR / f"credentials-{self.rasa_port}.yml")
         self.start_actions()
@@ -176,7 +174,7 @@ class Servers:
             *RASA_COMMAND, "run", "--model", str(self.model), "--port", str(self.rasa_port),
             "--credentials", str(credentials), "--endpoints", str(endpoints),
             *self._cors_args(), *settings.rasa_run_args(), *self.extra_args],
-            BME_SOCKETIO_ORIGINS=" ".join(self.origins()),
+            BME_EMBED_ORIGINS=" ".join(self.origins()),  # the channel's check: ours included
             PROMETHEUS_MULTIPROC_DIR=str(self.metrics_dir))
         checks = {"action server": f"http://127.0.0.1:{self.actions_port}",
                   "Rasa server": self.url}
@@ -229,11 +227,9 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     parser.add_argument("--model", type=Path, default=DEFAULT_MODEL)
     parser.add_argument("--web-port", type=int, default=8080,
                         help="port of the chat widget demo page and kiosk; 0: no web server")
-    parser.add_argument("--allow-origin", action="append", default=[], metavar="ORIGIN",
-                        help="another site that embeds the widget, e.g. https://clinic.example")
     args = parser.parse_args(argv)
     servers = Servers(args.rasa_port, args.actions_port, args.model,
-                      web_port=args.web_port or None, allowed_origins=args.allow_origin)
+                      web_port=args.web_port or None)
     print("Starting the action server and the Rasa server (this takes about 20 seconds)...",
           flush=True)
     stop = {"now": False}

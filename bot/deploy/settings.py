@@ -29,8 +29,10 @@ these settings. With none set, the assistant runs on one machine with embedded d
                           and channels (default ``1``: redacted text is kept).
 ``BME_MAX_MESSAGE_CHARS`` Longest message processed (default 2000); longer ones get a reply
                           saying so and are not stored.
-``BME_SOCKETIO_ORIGINS``  Web origins (space-separated) whose pages may open the widget's
-                          socket; unset: only pages without an ``Origin`` header, and our own.
+``BME_EMBED_ORIGINS``     Other sites (origins, space-separated: ``https://clinic.example``) whose
+                          pages may embed the widget, i.e. talk to Rasa from the browser; our own
+                          web server's pages always may. Read by ``make run``, the cluster and the
+                          socket.io channel alike.
 ``BME_RASA_SPEEDUPS``     Which changes of :mod:`bot.rasa_patches.main` are on: ``all`` (default),
                           ``none``, or a comma-separated list of their names.
 ``BME_TRACKER_CACHE``     Conversations each Rasa process keeps in memory (default 100: twice
@@ -135,9 +137,20 @@ def dashboard_text(env: Mapping[str, str] = os.environ) -> bool:
     return env.get("BME_DASHBOARD_TEXT", "0").strip() == "1"
 
 
-def socketio_origins(env: Mapping[str, str] = os.environ) -> FrozenSet[str]:
-    """``BME_SOCKETIO_ORIGINS``: the web origins allowed to open the widget's socket."""
-    return frozenset(env.get("BME_SOCKETIO_ORIGINS", "").split())
+_ORIGIN = re.compile(r"https?://[^/\s?#]+")
+
+
+def embed_origins(env: Mapping[str, str] = os.environ) -> Tuple[str, ...]:
+    """``BME_EMBED_ORIGINS``: the other sites whose pages may embed the widget, in order."""
+    if env.get("BME_SOCKETIO_ORIGINS"):
+        raise SettingsError("BME_SOCKETIO_ORIGINS is now BME_EMBED_ORIGINS (one setting for the "
+                            "sites that embed the widget): rename it")
+    origins = tuple(dict.fromkeys(env.get("BME_EMBED_ORIGINS", "").split()))
+    for origin in origins:
+        if not _ORIGIN.fullmatch(origin):
+            raise SettingsError(f"BME_EMBED_ORIGINS: {origin!r} is not an origin; write each as "
+                                f"scheme://host[:port] with no path, like https://clinic.example")
+    return origins
 
 
 def rasa_speedups(known: AbstractSet[str], env: Mapping[str, str] = os.environ) -> FrozenSet[str]:

@@ -15,6 +15,7 @@ from typing import Any, Dict, FrozenSet, List, Mapping, Optional, Sequence, Tupl
 
 import yaml
 
+from bot import reply_kinds as kinds
 from bot.knowledge import CONTENT_DIR, GENERAL, ContentError, KnowledgeBase, load_knowledge
 from bot.engine.reading import (Clause, find_ask, fold, load_lexicon, presses_for_dose,
                                 read_message)
@@ -146,26 +147,23 @@ def load_replies(path: Path = REPLIES_FILE) -> ConversationReplies:
                                frozenset(refers), _care_team(path, raw.get("care_team")))
 
 
-#: The key of a bot message's own data (its kind, answer ids, review note), sent with the message
-#: to the channels and stored with it: ``{"bme": {"kind": "answer", "answer_id": ...}}``.
-KIND_KEY = "bme"
-_KIND_BY_NAME = {"fallback": "fallback", "out_of_scope": "out_of_scope",
-                 PERSONAL_ADVICE: "declined", "context_noted": "context", "context_unknown": "context",
-                 TALK_TO_PERSON: "care_team"}
+# The kind of each reply of replies.yml that is not small talk, by its name.
+_KIND_BY_NAME = {"fallback": kinds.FALLBACK, "out_of_scope": kinds.OUT_OF_SCOPE,
+                 PERSONAL_ADVICE: kinds.DECLINED, "context_noted": kinds.CONTEXT,
+                 "context_unknown": kinds.CONTEXT, TALK_TO_PERSON: kinds.CARE_TEAM,
+                 "take_home": kinds.TAKE_HOME, "take_home_empty": kinds.TAKE_HOME}
 
 
 def reply_kind(reply: Reply) -> str:
-    """What kind of turn a reply is, for the staff dashboard and the metrics: ``urgent``,
-    ``answer`` (article content), ``fallback`` ("did you mean"), ``out_of_scope``, ``declined``
-    (personal advice), ``context``, ``feedback``, ``care_team`` (the reply to "talk to a person")
-    or ``small_talk``."""
+    """What kind of reply this is (one of :data:`bot.reply_kinds.KINDS`), for the channels, the
+    staff dashboard and the metrics."""
     if reply.answer_id and reply.answer_id.startswith("urgent/"):
-        return "urgent"
+        return kinds.URGENT
     if reply.answer_id:
-        return "answer"
+        return kinds.ANSWER
     if reply.name and reply.name.startswith("feedback_"):
-        return "feedback"
-    return _KIND_BY_NAME.get(reply.name or "", "small_talk")
+        return kinds.FEEDBACK
+    return _KIND_BY_NAME.get(reply.name or "", kinds.SMALL_TALK)
 
 
 def topic_button(kb: KnowledgeBase, topic: str) -> Button:

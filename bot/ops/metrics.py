@@ -34,9 +34,9 @@ from prometheus_client import (CONTENT_TYPE_LATEST, CollectorRegistry, Counter, 
                                disable_created_metrics, generate_latest, multiprocess)
 
 from bot.ops.metrics_folder import MULTIPROC_ENV
+from bot.reply_kinds import KINDS
 
-OUTCOMES = frozenset({"answer", "urgent", "fallback", "out_of_scope", "declined", "small_talk",
-                      "context", "feedback", "deleted", "refused", "unavailable"})
+OUTCOMES = frozenset(KINDS)  # a turn is counted by the kind of its reply
 #: Reply times: a quiet server answers in about 10 ms, a busy one in some hundreds (README).
 BUCKETS_S = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
 OTHER_CHANNEL = "other"

@@ -14,14 +14,13 @@ from collections import Counter
 from datetime import date
 from typing import Any, Iterable, List, Mapping, Optional, Sequence, Tuple
 
-from bot.analytics import RATINGS, UNANSWERED, Summary, csv_rows
+from bot.analytics import RATINGS, Summary, csv_rows
 from bot.knowledge import load_knowledge
+from bot.reply_kinds import LABELS, UNANSWERED
 from bot.reviews import Pending
 
 TOP = 10
 BAR_HEIGHT, BAR_GAP, LABEL_WIDTH, CHART_WIDTH = 22, 6, 220, 640
-KIND_LABELS = {"fallback": "Not understood (\"did you mean\")",
-               "out_of_scope": "Outside the article's topic", "declined": "Personal advice declined"}
 RATING_LABELS = {"helpful": "Helpful", "not_helpful": "Not helpful", "too_hard": "Too hard to read",
                  "not_answered": "Didn't answer", "worried": "Worried them"}
 STATE_LABELS = {"due": "Past its review date", "changed": "Changed since approval",
@@ -91,7 +90,7 @@ def sections(summary: Summary, pending: Sequence[Pending], show_text: bool) -> s
                          table("Answers given by topic", ["Topic", "Answers"], topics)))
     parts.append(section("answers", "Top answers", table(
         "Answers given, by answer id", ["Answer id", "Times given"], _counted(summary.answers))))
-    unanswered = [(KIND_LABELS[k], summary.unanswered[k]) for k in UNANSWERED]
+    unanswered = [(LABELS[k], summary.unanswered[k]) for k in UNANSWERED]
     body = table("Messages the assistant could not answer", ["Why", "Messages"],
                  [row for row in unanswered if row[1]])
     if show_text:

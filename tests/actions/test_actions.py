@@ -13,7 +13,8 @@ from actions.actions import ActionAnswer, ActionSessionStart
 from bot.care_team import contact_card
 from bot.deploy.settings import care_team
 from bot.knowledge import load_knowledge
-from bot.engine.replies import KIND_KEY, disclaimer, load_replies
+from bot.engine.replies import disclaimer, load_replies
+from bot.reply_kinds import KIND_KEY
 
 KB = load_knowledge()
 CARD = f"\n{contact_card(care_team())}"  # the care team's card, after replies naming a doctor

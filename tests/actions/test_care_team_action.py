@@ -13,7 +13,8 @@ from actions.actions import ActionAnswer
 from bot.care_team import contact_card
 from bot.deploy.settings import CareTeam, SettingsError
 from bot.knowledge import load_knowledge
-from bot.engine.replies import KIND_KEY, load_replies
+from bot.engine.replies import load_replies
+from bot.reply_kinds import KIND_KEY
 from bot.safety import load_red_flags, urgent_message
 
 KB = load_knowledge()

@@ -17,11 +17,11 @@ Handler = Callable[[UserMessage], Awaitable[None]]
 
 @pytest.mark.parametrize("kinds, outcome", [
     (["answer"], "answer"),
-    (["other", "answer"], "answer"),          # the disclaimer before a first answer has no kind
+    (["", "answer"], "answer"),               # the disclaimer before a first answer has no kind
     (["answer", "urgent"], "urgent"),         # urgent wins over anything else
     (["fallback"], "fallback"),
     (["mystery", "context"], "context"),      # a kind the metrics do not know is passed over
-    (["other"], "small_talk"),
+    ([""], "small_talk"),
     ([], "unavailable"),
 ])
 def test_the_outcome_of_a_turn(kinds: Sequence[str], outcome: str) -> None:

@@ -92,8 +92,17 @@ def test_numbers_have_documented_defaults_and_can_be_set() -> None:
     assert settings.tracker_cache({}) == (100, 600.0)
     assert settings.tracker_cache({"BME_TRACKER_CACHE": "0", "BME_TRACKER_CACHE_IDLE_S": "30"}) == (0, 30.0)
     assert settings.lock_poll_seconds({}) == 0.05
-    assert settings.socketio_origins({"BME_SOCKETIO_ORIGINS": "https://a.example https://b.example"}) == \
-        {"https://a.example", "https://b.example"}
+
+
+def test_the_sites_that_embed_the_widget_are_one_setting_checked_as_origins() -> None:
+    assert settings.embed_origins({}) == ()
+    assert settings.embed_origins({"BME_EMBED_ORIGINS": "https://a.example http://b.example:8080 "
+                                                        "https://a.example"}) == \
+        ("https://a.example", "http://b.example:8080")
+    with pytest.raises(settings.SettingsError, match="no path, like https://clinic.example"):
+        settings.embed_origins({"BME_EMBED_ORIGINS": "https://a.example/chat"})
+    with pytest.raises(settings.SettingsError, match="now BME_EMBED_ORIGINS"):
+        settings.embed_origins({"BME_SOCKETIO_ORIGINS": "https://a.example"})
 
 
 def test_every_setting_is_read_in_the_settings_module_and_listed_there() -> None:

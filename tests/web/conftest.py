@@ -7,11 +7,15 @@ so no conversation, storage or cookie leaks from one test into the next.
 
 from __future__ import annotations
 
+import functools
+import http.server
 import os
 import shutil
 import subprocess
+import threading
 from pathlib import Path
 from typing import Callable, Dict, Iterator, List
+from urllib.parse import urlparse
 
 import pytest
 
@@ -22,6 +26,19 @@ CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run"]
 AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
+RASA_WEBCHAT = ROOT / "build" / "rasa-webchat" / "index.js"
+# Another clinic's page that embeds rasa-webchat, as its README shows.
+OUTSIDE_PAGE = """<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>Another clinic</title></head>
+<body><h1>Another clinic's site</h1><div id="webchat"></div>
+<script src="/rasa-webchat.js"></script>
+<script>
+  window.__rasaUrl = "RASA_URL";
+  WebChat.default({initPayload: "/greet", socketUrl: window.__rasaUrl, socketPath: "/socket.io/",
+                   customData: {language: "en"}, title: "Bone marrow edema", embedded: true,
+                   params: {storage: "session"}}, document.getElementById("webchat"));
+</script></body></html>
+"""
 SCREENSHOTS = ROOT / "reports" / "screenshots"
 TIMEOUT_MS = 20_000
 
@@ -98,6 +115,29 @@ def new_page(browser) -> Iterator[Callable[..., "object"]]:
     for context in contexts:
         context.close()
     assert not errors, f"JavaScript errors or dialogs in the page: {errors}"
+
+
+class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, format: str, *args: object) -> None:  # noqa: A002 (the base's name)
+        pass
+
+
+@pytest.fixture(scope="session")
+def outside_site(servers, outside_origin: str, tmp_path_factory: pytest.TempPathFactory
+                 ) -> Iterator[str]:
+    """A page of another site (``outside_origin``) embedding rasa-webchat, talking to ``servers``."""
+    if not RASA_WEBCHAT.exists():
+        pytest.fail(f"{RASA_WEBCHAT} is missing: run `make build/rasa-webchat/index.js` "
+                    "(`make test` fetches it).")
+    site = tmp_path_factory.mktemp("outside-site")
+    (site / "index.html").write_text(OUTSIDE_PAGE.replace("RASA_URL", servers.url), "utf-8")
+    shutil.copy(RASA_WEBCHAT, site / "rasa-webchat.js")
+    handler = functools.partial(_QuietHandler, directory=str(site))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", urlparse(outside_origin).port), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield outside_origin + "/"
+    server.shutdown()
+    server.server_close()
 
 
 @pytest.fixture(scope="session")

@@ -146,11 +146,12 @@ def test_without_npm_files_it_says_how_to_install_them(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("web_port, allowed, expected", [
-    (None, [], []),
-    (8080, [], ["--cors", "http://localhost:8080", "http://127.0.0.1:8080"]),
-    (8080, ["https://clinic.example"],
+    (None, "", []),
+    (8080, "", ["--cors", "http://localhost:8080", "http://127.0.0.1:8080"]),
+    (8080, "https://clinic.example",
      ["--cors", "http://localhost:8080", "http://127.0.0.1:8080", "https://clinic.example"]),
+    (None, "https://clinic.example", ["--cors", "https://clinic.example"]),
 ])
-def test_rasa_allows_exactly_the_pages_origins(web_port, allowed, expected) -> None:
-    servers = Servers(web_port=web_port, allowed_origins=allowed)
-    assert servers._cors_args() == expected
+def test_rasa_allows_exactly_the_pages_origins(web_port, allowed, expected, monkeypatch) -> None:
+    monkeypatch.setenv("BME_EMBED_ORIGINS", allowed)
+    assert Servers(web_port=web_port)._cors_args() == expected

@@ -9,9 +9,12 @@
  *   client -> "session_request" {session_id: <id or null>}
  *   server -> "session_confirm" <id>          (the socket joins the room of that conversation)
  *   client -> "user_uttered" {message, session_id}
- *   server -> "bot_uttered" {text, quick_replies?: [{title, payload}], bme?: {...}}   (one event per part)
+ *   server -> "bot_uttered_about" {...}        (ours: what the next part is; other clients ignore it)
+ *   server -> "bot_uttered" {text, quick_replies?: [{title, payload}]}   (one event per part)
  *
- * `bme` (bot/channels/web.py) says what the message is: {kind, answer_id, review, feedback_question}.
+ * "bot_uttered_about" (bot/channels/web.py: ABOUT_EVENT) says what the part sent after it is:
+ * {kind, answer_id, review, feedback_question}. Rasa's own message format stays untouched, so
+ * outside widgets such as rasa-webchat show every part.
  * Under a medical answer (kind "answer") the page shows its review note and the feedback buttons
  * (the /feedback_ quick replies) instead of listing those among the suggested questions. After
  * "delete my chat" (kind "deleted") the page forgets the conversation and shows the confirmation.
@@ -108,6 +111,7 @@
         { storageKey: "bme-chat", initPayload: "/greet", hiddenBotText: "",
           onBotMessage: () => {}, afterQuickReply: () => {}, onSummary: () => {} }, options);
       this.socket = null;
+      this.nextAbout = null; // what the next "bot_uttered" part is, told just before it
       this.ready = false;
       this.hadConnection = false;
       this.state = this.load();
@@ -152,7 +156,13 @@
         if (current()) socket.emit("session_request", { session_id: this.state.sessionId });
       });
       socket.on("session_confirm", (sessionId) => { if (current()) this.confirmed(sessionId); });
-      socket.on("bot_uttered", (message) => { if (current()) this.receive(message || {}); });
+      socket.on("bot_uttered_about", (about) => { if (current()) this.nextAbout = about; });
+      socket.on("bot_uttered", (message) => {
+        if (!current()) return;
+        const about = this.nextAbout;
+        this.nextAbout = null;
+        this.receive(message || {}, about);
+      });
       socket.on("disconnect", (reason) => {
         if (!current()) return;
         this.ready = false;
@@ -212,10 +222,15 @@
       this.setTyping(true);
     }
 
-    receive(message) {
+    /**
+     * Show one part the assistant sent.
+     * @param {{text?: string, quick_replies?: Array<{title: string, payload: string}>}} message
+     * @param {object|null} [described] what the part is (the "bot_uttered_about" before it)
+     */
+    receive(message, described) {
       this.setTyping(false);
       const text = typeof message.text === "string" ? message.text : "";
-      const about = message.bme && typeof message.bme === "object" ? message.bme : {};
+      const about = described && typeof described === "object" ? described : {};
       if (about.kind === "deleted") {
         this.startOver(false);
         this.add({ from: "bot", text, notice: true });
