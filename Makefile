@@ -30,7 +30,7 @@ export TF_CPP_MIN_LOG_LEVEL := 2
 export PYTHONPATH := $(CURDIR)
 export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 
-.PHONY: setup run chat test lint screenshots clean chromium cluster retention content-review
+.PHONY: setup run chat test test-quick lint screenshots clean chromium cluster retention content-review
 
 setup: $(MODEL) $(NODE_MODULES) $(RETRIEVAL_INDEX) $(URGENCY_MODEL) $(ANSWER_MODEL)
 
@@ -49,6 +49,11 @@ bench: setup
 test: setup $(CHROMIUM) $(NGINX) $(RASA_WEBCHAT) lint
 	$(PY) -m pytest
 
+# The inner loop: the tests that need no trained model, no build, no server, no database and no
+# network (those not marked slow: tests/conftest.py), in under a minute. `make test` runs them too.
+test-quick: $(VENV)/.installed
+	$(PY) -m pytest -q -m "not slow"
+
 # ruff (default rules: errors and unused names) on the code and tests; mypy on bot/, actions/ and bench/
 lint: $(VENV)/.installed
 	$(PY) -m ruff check bot actions bench tests
@@ -57,7 +62,7 @@ lint: $(VENV)/.installed
 # The README's screenshots of the widget, the kiosk and the staff dashboard (tests/web saves them
 # elsewhere otherwise).
 screenshots: setup $(CHROMIUM)
-	BME_UPDATE_SCREENSHOTS=1 $(PY) -m pytest tests/web/test_accessibility.py tests/web/test_clinic_pages.py tests/web/test_take_home.py
+	BME_UPDATE_SCREENSHOTS=1 $(PY) -m pytest tests/web/test_accessibility.py tests/web/test_clinic_pages.py tests/web/test_take_home_browser.py
 
 # Several Rasa processes behind nginx; needs BME_DATABASE_URL and BME_REDIS_URL (README: Deployment).
 cluster: setup $(NGINX)
@@ -66,16 +71,16 @@ cluster: setup $(NGINX)
 # Print the hash of a new staff dashboard password, for BME_STAFF_PASSWORD_HASH (README: Staff dashboard).
 .PHONY: staff-password
 staff-password: $(VENV)/.installed
-	@$(PY) -m bot.web.staff_auth
+	@$(PY) -m bot.web.staff.auth
 
 # Delete conversations idle for more than DAYS days (default 30) from the tracker store.
 retention: $(VENV)/.installed
 	$(PY) -m bot.stores.retention --days $(DAYS)
 
 # The printable review sheet of every answer, for a clinician to check and sign:
-# reports/content-review.html (docs/content-review.md).
+# reports/content-review.html (docs/reviewers/review-workflow.md).
 content-review: $(VENV)/.installed
-	$(PY) -m bot.review_sheet
+	$(PY) -m bot.clinic.review_sheet
 
 # Python 3.10 virtual environment with the pinned dependencies.
 $(VENV)/.installed: requirements.lock requirements-models.lock scripts/find_python.sh
@@ -96,14 +101,14 @@ $(SPACY_DIR)/meta.json: $(VENV)/.installed bot/nlu/build.py bot/nlu/patterns.jso
 
 # The sentence model all-MiniLM-L6-v2 as an ONNX graph with 8-bit weights, from the weights that
 # requirements-models.lock installs (no PyTorch, nothing downloaded here).
-$(SENTENCE_MODEL): $(VENV)/.installed bot/nlu/minilm.py bot/nlu/minilm_onnx.py
+$(SENTENCE_MODEL): $(VENV)/.installed bot/sentence_model/minilm.py bot/sentence_model/minilm_onnx.py
 	@echo "==> Exporting the sentence model"
-	$(PY) -m bot.nlu.minilm_onnx $(SENTENCE_MODEL)
+	$(PY) -m bot.sentence_model.minilm_onnx $(SENTENCE_MODEL)
 
 # The index of the reviewed example questions of each answer (bot/content/unit_examples.yml),
 # embedded by the whole pretrained sentence model; the answer engine finds a question's nearest.
 $(RETRIEVAL_INDEX): $(VENV)/.installed bot/content/unit_examples.yml \
-  bot/engine/retrieval.py bot/nlu/minilm.py bot/nlu/minilm_onnx.py
+  bot/engine/retrieval.py bot/sentence_model/minilm.py bot/sentence_model/minilm_onnx.py
 	@echo "==> Building the index of example questions"
 	$(PY) -m bot.engine.retrieval
 
@@ -111,7 +116,7 @@ $(RETRIEVAL_INDEX): $(VENV)/.installed bot/content/unit_examples.yml \
 # reference clauses with the same sentence model (about a minute).
 $(URGENCY_MODEL): $(RETRIEVAL_INDEX) bot/content/urgency_stories.yml bot/content/urgent_examples.yml \
   bot/content/unit_examples.yml $(DEVELOPMENT_CASES) bot/engine/linear_models.py \
-  bot/engine/urgency.py bot/engine/urgency_model.py bot/engine/urgency_training.py bot/safety.py \
+  bot/engine/urgency.py bot/engine/urgency_model.py bot/engine/urgency_training.py bot/engine/safety.py \
   bot/content/red_flags.yml
 	@echo "==> Training the urgency model"
 	$(PY) -m bot.engine.urgency_training

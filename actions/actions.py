@@ -13,15 +13,15 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import ActionExecuted, EventType, SessionStarted, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from bot.care_team import with_care_team
-from bot.deploy.settings import care_team
-from bot.feedback import (answer_extras, feedback_record, feedback_reply, is_feedback,
+from bot.clinic.care_team import with_care_team
+from bot.settings import care_team
+from bot.clinic.feedback import (answer_extras, feedback_record, feedback_reply, is_feedback,
                           with_feedback)
 from bot.engine.replies import Reply, disclaimer, reply_kind, state_from_slots
 from bot.reply_kinds import KIND_KEY
 from bot.engine.turn import take_turn
-from bot.safety import RED_FLAG_ENTITY
-from bot.summary import TAKE_HOME, given, summary_path, take_home_reply
+from bot.engine.safety import RED_FLAG_ENTITY
+from bot.clinic.take_home import TAKE_HOME, given, summary_path, take_home_reply
 
 SLOT_GIVEN = "answers_given"  # the answers of this conversation, for the take-home summary
 

@@ -24,7 +24,7 @@ from bot.engine.answer_model import Scores, Settings, load_settings, trying
 from bot.engine.answer_training import case_files, from_case, from_examples, train
 from bot.engine.linear_models import Embeddings
 from bot.engine.retrieval import BUILD_DIR, ENCODER_FILE, load_examples
-from bot.knowledge import load_knowledge
+from bot.engine.knowledge import load_knowledge, load_yaml
 
 ROOT = Path(__file__).resolve().parents[1]
 THRESHOLDS = (0.2, 0.25, 0.3, 0.4, 0.5, 0.6)
@@ -113,10 +113,9 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
                         help="read a message of several questions question by question too")
     parser.add_argument("--out", default=str(ROOT / "reports" / "answer_cv.json"))
     args = parser.parse_args(argv)
-    import yaml
 
     from bench.evaluation import load_agent
-    from bot.nlu.minilm_onnx import OnnxMiniLM
+    from bot.sentence_model.minilm_onnx import OnnxMiniLM
 
     model_path = ROOT / "models" / "bme.tar.gz"
     if not (BUILD_DIR / ENCODER_FILE.name).exists() or not model_path.exists():
@@ -128,7 +127,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         settings = replace(settings, training=replace(settings.training,
                                                       regularisation=args.regularisation))
     cases = [(path, case) for path in case_files()
-             for case in (yaml.safe_load(path.read_text(encoding="utf-8")) or {})["cases"]]
+             for case in (load_yaml(path.read_text(encoding="utf-8")) or {})["cases"]]
     embed = Embeddings(OnnxMiniLM(BUILD_DIR / ENCODER_FILE.name).encode)
     scores = out_of_fold_scores(cases, args.folds, embed, settings)
     parse = cached(load_agent(model_path).parse_message)

@@ -1,7 +1,7 @@
 """Where the time of one message goes, measured inside one Rasa agent.
 
 The agent is the one ``rasa run`` builds (the same model, the default SQLite tracker store of
-:mod:`bot.deploy.settings`, the same speed-ups of :mod:`bot.rasa_patches.main`) and calls the running action
+:mod:`bot.settings`, the same speed-ups of :mod:`bot.rasa_patches.main`) and calls the running action
 server; it handles the load generator's script one message at a time while timers wrap the four
 stages Rasa goes through:
 
@@ -96,12 +96,12 @@ def per_message_costs(model: Path, actions_url: str, db: Path, patients: int = 1
     from rasa.core.tracker_store import TrackerStore
     from rasa.utils.endpoints import EndpointConfig
 
-    from bot.deploy import settings
+    from bot import settings
     from bot.rasa_patches.main import chosen, install
 
     install(chosen())
     db.unlink(missing_ok=True)
-    # The tracker store the servers use by default (bot.deploy.settings), on its own SQLite file.
+    # The tracker store the servers use by default (bot.settings), on its own SQLite file.
     store = TrackerStore.create(EndpointConfig(**settings.tracker_store({"BME_SQLITE_PATH": str(db)})))
     agent = Agent.load(str(model), tracker_store=store, action_endpoint=EndpointConfig(actions_url))
     asyncio.run(_converse(agent, 1, []))  # warm up (first graph runs build caches)

@@ -22,7 +22,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Sequence
 
-import yaml
+
+from bot.engine.knowledge import load_yaml
 
 from bench.evaluation import (AnswerScore, load_agent, load_answer_cases, load_examples,
                               run_answer_cases, score_intents)
@@ -54,7 +55,7 @@ class EvalSet:
         if self.kind == "intents":
             return {"role": "held-out (intents)"}
         with open(self.path, encoding="utf-8") as handle:
-            raw = yaml.safe_load(handle)
+            raw = load_yaml(handle)
         return {k: v for k, v in raw.items() if k != "cases"}
 
 

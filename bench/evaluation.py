@@ -110,10 +110,10 @@ class AnswerScore:
 
 def load_answer_cases(path: Path = ANSWER_CASES_FILE) -> List[Dict]:
     """The cases of an answer-case file (tests/data/eval/heldout/answers.yml is one)."""
-    import yaml
+    from bot.engine.knowledge import load_yaml
 
     with open(path, encoding="utf-8") as handle:
-        return list(yaml.safe_load(handle)["cases"])
+        return list(load_yaml(handle)["cases"])
 
 
 def _turn_problem(ids: Sequence[str], turn: Dict) -> str:

@@ -40,8 +40,8 @@ class Turn:
 def default_script() -> List[Turn]:
     """A short patient conversation: buttons first (their answers do not depend on the model), then
     free text as patients type it, including context and a thank-you."""
-    from bot.care_team import with_care_team
-    from bot.deploy.settings import care_team
+    from bot.clinic.care_team import with_care_team
+    from bot.settings import care_team
     from bot.engine.replies import reply_for
 
     def answer(intent: str) -> str:  # as sent: with the care team's card after one naming a doctor

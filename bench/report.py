@@ -10,7 +10,7 @@ from typing import Any, Callable, Dict, List, Optional, Tuple
 
 from bot.deploy.serve import ROOT
 
-TUNING_NOTES = ROOT / "docs" / "tuning.md"
+TUNING_NOTES = "docs/developers/tuning-archive.md"  # archived: linked, no longer pasted here
 PLOT_NAME = "latency_throughput.png"
 
 
@@ -271,8 +271,7 @@ def write(fig: Dict[str, Any], reports: Path) -> Path:
               "measured inside one Rasa agent handling the same script one message at a time "
               "(`bench/breakdown.py`). It leaves out the REST channel's HTTP, which the latency "
               "at one conversation includes.", ""]
-    if TUNING_NOTES.exists():
-        lines += [TUNING_NOTES.read_text(encoding="utf-8").strip(), ""]
+    lines += [f"What was tried before, round by round: [the tuning diary](../{TUNING_NOTES}).", ""]
     path = reports / "benchmark.md"
     path.write_text("\n".join(lines), encoding="utf-8")
     return path

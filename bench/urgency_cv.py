@@ -27,7 +27,7 @@ from bot.engine.urgency_model import UrgencyModel
 from bot.engine.linear_models import Embeddings, TrainingSettings
 from bot.engine.urgency_training import (Story, everyday_messages,
                                          load_stories, load_training_settings, train)
-from bot.safety import RedFlag, find_red_flag
+from bot.engine.safety import RedFlag, find_red_flag
 
 ROOT = Path(__file__).resolve().parents[1]
 THRESHOLDS = (0.55, 0.6, 0.65, 0.7, 0.75, 0.8, 0.85)
@@ -98,7 +98,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     training = load_training_settings(STORIES_FILE)
     training = TrainingSettings(args.regularisation or training.regularisation,
                                 args.min_count or training.min_count)
-    from bot.nlu.minilm_onnx import OnnxMiniLM
+    from bot.sentence_model.minilm_onnx import OnnxMiniLM
 
     if not (BUILD_DIR / ENCODER_FILE.name).exists():
         print("The sentence model is missing: run `make setup` first.", file=sys.stderr)

@@ -17,7 +17,7 @@ import psycopg2
 import pytest
 
 from bot.deploy.serve import free_port
-from bot.web.staff_auth import hash_password
+from bot.web.staff.auth import hash_password
 
 ROOT = Path(__file__).resolve().parent.parent
 ARTICLE_DIR = Path(os.environ.get("BME_ARTICLE_DIR", ROOT.parent / "shared" / "article"))

@@ -22,6 +22,8 @@ from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
 
 import yaml
 
+from bot.engine.knowledge import load_yaml
+
 ROOT = Path(__file__).resolve().parents[2]
 BASE = ROOT / "credentials.yml"
 DEFAULT_OUT = ROOT / "var" / "run" / "credentials.yml"
@@ -109,7 +111,7 @@ def write_credentials(
 
     Half set-up channels are reported as warnings in the log. Returns ``out``.
     """
-    credentials = yaml.safe_load(base.read_text(encoding="utf-8")) or {}
+    credentials = load_yaml(base.read_text(encoding="utf-8")) or {}
     channels, notes = channel_credentials(os.environ if env is None else env)
     for note in notes:
         logger.warning("Messaging channel %s", note)

@@ -2,10 +2,10 @@
 
 Before a message reaches Rasa (and so before anything is stored), :func:`incoming_problem` decides
 whether it can be processed at all: empty, not text, or longer than the cap. Such a message gets a
-friendly reply and is never stored. "Delete my chat" (:func:`bot.privacy.is_delete_request`) is
+friendly reply and is never stored. "Delete my chat" (:func:`bot.clinic.privacy.is_delete_request`) is
 done here too, never stored: the conversation's events leave the tracker store at once. A message
 that passes is cleaned of control characters, and e-mails, phone numbers, dates and record numbers
-are redacted (:func:`bot.privacy.redact`): Rasa, and so the tracker store, never sees them.
+are redacted (:func:`bot.clinic.privacy.redact`): Rasa, and so the tracker store, never sees them.
 After processing, :func:`guard` makes sure the user never meets silence: if nothing was sent back
 (the action server is down, a store failed, anything raised), the user gets the "can't answer right
 now" reply. Failures are logged with their traceback but without the message text or any
@@ -24,11 +24,11 @@ from typing import Any, Awaitable, Callable, Dict, List, Optional, Sequence
 
 from rasa.core.channels.channel import OutputChannel, UserMessage
 
-from bot.deploy.settings import max_message_chars, tracker_store
+from bot.settings import max_message_chars, tracker_store
 from bot.ops.logs import where_raised  # here for the callers of bot.channels.guard.where_raised
 from bot import reply_kinds as kinds
 from bot.ops.metrics import count_error, observe_turn
-from bot.privacy import is_delete_request, redact
+from bot.clinic.privacy import is_delete_request, redact
 from bot.engine.replies import load_replies
 from bot.stores.retention import delete_conversation
 from bot.stores.tracker_store import forget_cached

@@ -9,7 +9,7 @@ SMS and WhatsApp are two channels (two webhook URLs, two numbers) sharing this c
 address is the phone number prefixed with ``whatsapp:``.
 
 The phone number is never the conversation id: Rasa (and so the tracker store) sees a keyed hash
-of it (:func:`bot.privacy.pseudonym`, keyed with the account's auth token); the answer is sent to
+of it (:func:`bot.clinic.privacy.pseudonym`, keyed with the account's auth token); the answer is sent to
 the number of the request it answers.
 """
 
@@ -28,7 +28,7 @@ from bot.channels.guard import guard
 from bot.channels.http import ApiCall
 from bot.channels.signatures import TWILIO_SIGNATURE_HEADER, twilio_signature_ok
 from bot.channels.text import numbered_options, split_text
-from bot.privacy import pseudonym
+from bot.clinic.privacy import pseudonym
 
 API_URL = "https://api.twilio.com"
 MAX_CHARS = 1600  # Body of one message (SMS and WhatsApp)

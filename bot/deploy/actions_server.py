@@ -7,7 +7,7 @@ workers), with the log format set after rasa_sdk's logging; the routes come in t
 rasa_sdk's public plugin hook ``attach_sanic_app_extensions``, which it calls with the app before
 serving. Like ``python -m rasa_sdk``, this never imports Rasa.
 
-Ready means the content files load (:func:`bot.knowledge.load_knowledge`,
+Ready means the content files load (:func:`bot.engine.knowledge.load_knowledge`,
 :func:`bot.engine.replies.load_replies`): every answer comes from them; and the index of example
 questions, the urgency model and the answer model set-up built are there
 (:func:`bot.engine.retrieval.load_retriever`, :func:`bot.engine.urgency.load_urgency`,
@@ -23,7 +23,7 @@ from typing import Dict, Optional, Sequence
 import pluggy
 from sanic import Sanic
 
-from bot.deploy.settings import SettingsError, care_team, log_format
+from bot.settings import SettingsError, care_team, log_format
 from bot.ops.health import Check, calls
 from bot.ops.logs import use_format
 from bot.ops.sanic_routes import add_health_routes
@@ -38,7 +38,7 @@ def content_checks() -> Dict[str, Check]:
     from bot.engine.replies import load_replies
     from bot.engine.retrieval import load_retriever
     from bot.engine.urgency import load_urgency
-    from bot.knowledge import load_knowledge
+    from bot.engine.knowledge import load_knowledge
 
     return {"knowledge": calls(load_knowledge), "replies": calls(load_replies),
             "retrieval": calls(lambda: (load_retriever(), load_urgency(), load_answer_model()))}

@@ -21,7 +21,7 @@ import time
 from pathlib import Path
 from typing import List, Optional, Sequence
 
-from bot.deploy import settings
+from bot import settings
 from bot.deploy.serve import DEFAULT_MODEL, RUN_DIR, Servers, _answers, free_port
 
 NGINX_TEMPLATE = """\

@@ -21,8 +21,8 @@ from typing import IO, List, Optional, Sequence
 
 import yaml
 
-from bot import reviews
-from bot.deploy import settings
+from bot.clinic import reviews
+from bot import settings
 from bot.channels.credentials import write_credentials
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -35,7 +35,7 @@ READY_TIMEOUT_S = 180.0
 # fraction of the memory (reports/benchmark.md).
 RASA_COMMAND = (sys.executable, "-m", "bot.rasa_patches.main")
 ACTIONS_COMMAND = (sys.executable, "-m", "bot.deploy.actions_server")
-#: What start() waits for: every server's readiness (docs/operations.md).
+#: What start() waits for: every server's readiness (docs/operators/operations.md).
 READY_PATH = "/health/ready"
 
 
@@ -61,7 +61,7 @@ def _answers(url: str) -> bool:
 
 def write_endpoints(actions_port: int, path: Path) -> Path:
     """The effective endpoints file: endpoints.yml, the action server on ``actions_port``, and the
-    tracker and lock stores chosen by the environment (:mod:`bot.deploy.settings`), checked reachable."""
+    tracker and lock stores chosen by the environment (:mod:`bot.settings`), checked reachable."""
     config = settings.endpoints(f"http://127.0.0.1:{actions_port}/webhook")
     settings.check_reachable(config)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -164,9 +164,7 @@ class Servers:
         path if one is not."""
         if not self.model.exists():
             raise FileNotFoundError(f"No trained model at {self.model}: run `make setup` first.")
-        settings.log_format()  # a bad BME_LOG_FORMAT stops here, named, not in each server
-        settings.care_team()  # and so do bad BME_CARE_TEAM_* (not every answer on the action server)
-        settings.embed_origins()  # and BME_EMBED_ORIGINS
+        settings.check_all()  # a bad setting stops here, named, not in each server
         endpoints = write_endpoints(self.actions_port, RUN_DIR / f"endpoints-{self.rasa_port}.yml")
         credentials = write_credentials(RUN_DIR / f"credentials-{self.rasa_port}.yml")
         self.start_actions()

@@ -1,5 +1,5 @@
 """The answer engine: reading a patient's message, choosing the reviewed answer units that answer
-it, and building the turn's reply (docs/architecture.md). The front door is
+it, and building the turn's reply (docs/developers/architecture.md). The front door is
 :func:`bot.engine.turn.take_turn`.
 
 - :mod:`bot.engine.reading` cuts a message into clauses and finds what each asks and names;

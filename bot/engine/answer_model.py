@@ -27,15 +27,14 @@ from pathlib import Path
 from typing import Callable, Dict, Iterator, List, Optional, Sequence, Tuple
 
 import numpy as np
-import yaml
 
 from bot.engine.linear_models import Linear, TrainingSettings
 from bot.engine.reading import Reading
 from bot.engine.retrieval import EXAMPLES_FILE, TOPIC_KEY
 from bot.engine.selection import (BODY_PREFIX, CAUSE_PREFIX, MAX_UNITS, NOT_BME, Selection,
                                   keep_to_bme, tells_bme)
-from bot.knowledge import ContentError, KnowledgeBase
-from bot.safety import normalise
+from bot.engine.knowledge import ContentError, KnowledgeBase, load_yaml
+from bot.engine.safety import normalise
 
 MODEL_FILE = "answers.npz"
 Scores = Tuple[Tuple[str, float], ...]  # (answer key, probability), best first
@@ -59,7 +58,7 @@ class Settings:
 def load_settings(path: Path = EXAMPLES_FILE) -> Settings:
     """The ``model:`` settings, checked."""
     with open(path, encoding="utf-8") as handle:
-        raw = (yaml.safe_load(handle) or {}).get("model") or {}
+        raw = (load_yaml(handle) or {}).get("model") or {}
     try:
         settings = Settings(TrainingSettings(float(raw["regularisation"]), int(raw["min_count"])),
                             float(raw["threshold"]), int(raw["most_added"]),

@@ -20,14 +20,13 @@ from pathlib import Path
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
-import yaml
 
 from bot.engine.answer_model import MODEL_FILE, AnswerModel, is_overview, load_settings
 from bot.engine.linear_models import (Embeddings, Linear, TrainingSettings, fingerprint,
                                        fit_each_label)
 from bot.engine.retrieval import TOPIC_KEY, load_examples
-from bot.knowledge import ContentError, KnowledgeBase, load_knowledge
-from bot.safety import normalise
+from bot.engine.knowledge import ContentError, KnowledgeBase, load_knowledge, load_yaml
+from bot.engine.safety import normalise
 
 DEVELOPMENT_DIR = Path(__file__).resolve().parents[2] / "tests" / "data" / "eval" / "development"
 
@@ -65,7 +64,7 @@ def from_cases(paths: Sequence[Path], kb: KnowledgeBase) -> List[Labelled]:
     found: List[Labelled] = []
     for path in paths:
         with open(path, encoding="utf-8") as handle:
-            raw = yaml.safe_load(handle) or {}
+            raw = load_yaml(handle) or {}
         found += [from_case(path.stem, case, kb) for case in raw.get("cases") or []]
     return found
 
@@ -104,7 +103,7 @@ def train(items: Sequence[Labelled], settings: TrainingSettings,
 def build(folder: Optional[Path] = None) -> Path:
     """Train on the reviewed examples and the development cases; save where the engine loads it."""
     from bot.engine.retrieval import BUILD_DIR, ENCODER_FILE
-    from bot.nlu.minilm_onnx import OnnxMiniLM
+    from bot.sentence_model.minilm_onnx import OnnxMiniLM
 
     folder = folder or BUILD_DIR
     if not (folder / ENCODER_FILE.name).exists():

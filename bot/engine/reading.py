@@ -17,9 +17,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, Dict, List, Mapping, Optional, Pattern, Sequence, Tuple
 
-import yaml
 
-from bot.knowledge import CONTENT_DIR, ContentError
+from bot.engine.knowledge import CONTENT_DIR, ContentError, load_yaml
 
 QUESTIONS_FILE = CONTENT_DIR / "questions.yml"
 NO_ASK = "none"
@@ -218,7 +217,7 @@ def parse_lexicon(raw: Dict[str, Any], path: Path = QUESTIONS_FILE) -> Lexicon:
 def load_lexicon(path: Path = QUESTIONS_FILE) -> Lexicon:
     """Load and compile questions.yml once per process."""
     with open(path, encoding="utf-8") as handle:
-        return parse_lexicon(yaml.safe_load(handle), path)
+        return parse_lexicon(load_yaml(handle), path)
 
 
 def find_ask(lexicon: Lexicon, text: str) -> Optional[str]:

@@ -13,13 +13,12 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, Dict, FrozenSet, List, Mapping, Optional, Sequence, Tuple
 
-import yaml
 
 from bot import reply_kinds as kinds
-from bot.knowledge import CONTENT_DIR, GENERAL, ContentError, KnowledgeBase, load_knowledge
+from bot.engine.knowledge import CONTENT_DIR, GENERAL, ContentError, KnowledgeBase, load_knowledge, load_yaml
 from bot.engine.reading import (Clause, find_ask, fold, load_lexicon, presses_for_dose,
                                 read_message)
-from bot.safety import is_settled_story, read_flag_value, safety_check_note, urgent_message
+from bot.engine.safety import is_settled_story, read_flag_value, safety_check_note, urgent_message
 from bot.engine.answer_model import complete
 from bot.engine.retrieval import NearestByClause, built_retriever, load_settings
 from bot.engine.selection import COMPARE, Selection, State, select
@@ -119,7 +118,7 @@ def _care_team(path: Path, raw: Any) -> Dict[str, str]:
 def load_replies(path: Path = REPLIES_FILE) -> ConversationReplies:
     """Load replies.yml once, checking that every button names a topic."""
     with open(path, encoding="utf-8") as handle:
-        raw: Dict[str, Any] = yaml.safe_load(handle)
+        raw: Dict[str, Any] = load_yaml(handle)
     topics = load_knowledge().topics
     replies = {}
     refers = set()
@@ -331,7 +330,7 @@ def reply_for(
         cause: the cause id kept for this conversation (slot ``cause``), if any.
         body_part: the body-part id kept for this conversation (slot ``body_part``), if any.
         red_flag: the red-flag guard's finding in this message, if any: the urgent message kind,
-            marked when told as a settled past (:func:`bot.safety.read_flag_value`).
+            marked when told as a settled past (:func:`bot.engine.safety.read_flag_value`).
         ranking: the intent ranking of this message, used to suggest topics on fallback.
         text: the message itself; with it, the reply answers its questions unit by unit.
         entities: the NLU entities of the message (with character offsets).

@@ -23,12 +23,11 @@ from typing import (TYPE_CHECKING, Callable, Dict, Iterator, List, Optional, Seq
                     TypeVar)
 
 import numpy as np
-import yaml
 
-from bot.knowledge import CONTENT_DIR, ContentError, KnowledgeBase
+from bot.engine.knowledge import CONTENT_DIR, ContentError, KnowledgeBase, load_yaml
 
 if TYPE_CHECKING:
-    from bot.nlu.minilm_onnx import OnnxMiniLM
+    from bot.sentence_model.minilm_onnx import OnnxMiniLM
 
 EXAMPLES_FILE = CONTENT_DIR / "unit_examples.yml"
 BUILD_DIR = Path(__file__).resolve().parents[2] / "build" / "retrieval"
@@ -84,7 +83,7 @@ class Settings:
 def load_settings(path: Path = EXAMPLES_FILE) -> Settings:
     """The ``retrieval:`` settings, checked."""
     with open(path, encoding="utf-8") as handle:
-        raw = (yaml.safe_load(handle) or {}).get("retrieval") or {}
+        raw = (load_yaml(handle) or {}).get("retrieval") or {}
     try:
         return Settings(float(raw["threshold"]), float(raw.get("margin", 0.0)),
                         tuple(raw.get("adds") or ()), tuple(raw.get("declines") or ()),
@@ -97,7 +96,7 @@ def load_settings(path: Path = EXAMPLES_FILE) -> Settings:
 def load_examples(path: Path = EXAMPLES_FILE) -> Dict[str, Tuple[str, ...]]:
     """The example questions by key, as written."""
     with open(path, encoding="utf-8") as handle:
-        raw = yaml.safe_load(handle)
+        raw = load_yaml(handle)
     examples = (raw or {}).get("examples")
     if not isinstance(examples, dict) or not examples:
         raise ContentError(f"{path}: write `examples:`, a mapping of answer id to questions")
@@ -143,7 +142,7 @@ class Retriever:
              index_name: str = INDEX_FILE.name) -> "Retriever":
         """The index set-up built; an error that says how to rebuild it when it is missing or was
         built from other examples."""
-        from bot.nlu.minilm_onnx import OnnxMiniLM
+        from bot.sentence_model.minilm_onnx import OnnxMiniLM
 
         index = folder / index_name
         if not index.exists():
@@ -219,7 +218,7 @@ def one_turn() -> Iterator[None]:
 def shared_encoder() -> Callable[[List[str]], np.ndarray]:
     """The set-up's sentence model, loaded once a process for the example questions and the
     urgency model, embedding each text once a turn (:func:`one_turn`)."""
-    from bot.nlu.minilm_onnx import OnnxMiniLM
+    from bot.sentence_model.minilm_onnx import OnnxMiniLM
 
     model = OnnxMiniLM(BUILD_DIR / ENCODER_FILE.name)
 
@@ -263,9 +262,9 @@ def build(folder: Path = BUILD_DIR, examples_path: Path = EXAMPLES_FILE) -> Path
     layer) and embed every example question into ``folder`` (the urgency model,
     :mod:`bot.engine.urgency_training`, is trained next with the same sentence model)."""
     from bot.engine.replies import load_replies
-    from bot.knowledge import load_knowledge
-    from bot.nlu.minilm import LAYERS
-    from bot.nlu.minilm_onnx import OnnxMiniLM, export
+    from bot.engine.knowledge import load_knowledge
+    from bot.sentence_model.minilm import LAYERS
+    from bot.sentence_model.minilm_onnx import OnnxMiniLM, export
 
     examples = load_examples(examples_path)
     check_keys(examples, load_knowledge(), list(load_replies().replies), examples_path)

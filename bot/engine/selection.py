@@ -20,7 +20,7 @@ import re
 from dataclasses import dataclass, field, replace
 from typing import Dict, List, Optional, Sequence, Set, Tuple
 
-from bot.knowledge import GENERAL, KnowledgeBase
+from bot.engine.knowledge import GENERAL, KnowledgeBase
 from bot.engine.reading import NO_ASK, Clause, Lexicon, Reading, is_yes_no
 from bot.engine.retrieval import Hit, Settings
 

@@ -1,6 +1,6 @@
 """The learned safety net: a warning sign told in words the red-flag rules were not written for.
 
-The red-flag rules (:mod:`bot.safety`) decide first; on stories written after them by authors blind
+The red-flag rules (:mod:`bot.engine.safety`) decide first; on stories written after them by authors blind
 to them they found about five urgent stories in six. Where no rule escalated, the urgency model
 (:mod:`bot.engine.urgency_model`, trained at `make setup` on reviewed stories and reference
 clauses) reads the message: its most urgent clause told as going on (a settled or set-aside clause
@@ -19,13 +19,12 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Dict, List, Mapping, Optional, Tuple
 
-import yaml
 
 from bot.engine.retrieval import BUILD_DIR, if_built, shared_encoder
 from bot.engine.linear_models import fingerprint
 from bot.engine.urgency_model import CLASSES, UrgencyModel
-from bot.knowledge import CONTENT_DIR, ContentError
-from bot.safety import NEVER_SETTLED, NOW, SETTLED, normalise, told_clauses
+from bot.engine.knowledge import CONTENT_DIR, ContentError, load_yaml
+from bot.engine.safety import NEVER_SETTLED, NOW, SETTLED, normalise, told_clauses
 
 URGENT_FILE = CONTENT_DIR / "urgent_examples.yml"
 STORIES_FILE = CONTENT_DIR / "urgency_stories.yml"
@@ -56,7 +55,7 @@ class UrgentByModel:
 def load_urgent_examples(path: Path = URGENT_FILE) -> Dict[str, Tuple[str, ...]]:
     """The reference clauses by key: ``urgent/<kind>`` and ``calm``."""
     with open(path, encoding="utf-8") as handle:
-        raw = yaml.safe_load(handle) or {}
+        raw = load_yaml(handle) or {}
     urgent, calm = raw.get("urgent") or {}, raw.get("calm") or []
     if not isinstance(urgent, dict) or set(urgent) - set(KINDS) or not urgent or not calm:
         raise ContentError(f"{path}: write `urgent:` with lists under {list(KINDS)} and a "
@@ -95,7 +94,7 @@ class Settings:
 def load_settings(path: Path = STORIES_FILE) -> Settings:
     """When the model escalates, and when it sets a rule aside (``model:``)."""
     with open(path, encoding="utf-8") as handle:
-        raw = (yaml.safe_load(handle) or {}).get("model") or {}
+        raw = (load_yaml(handle) or {}).get("model") or {}
     try:
         aside = float(raw["sets_aside_below"])
         settings = Settings({kind: float(raw["thresholds"][kind]) for kind in KINDS}, aside,

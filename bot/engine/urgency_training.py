@@ -25,14 +25,13 @@ from pathlib import Path
 from typing import Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
-import yaml
 
 from bot.engine.linear_models import Embeddings, Linear, TrainingSettings, fit
 from bot.engine.urgency_model import CLASSES, UrgencyModel
 from bot.engine.urgency import STORIES_FILE
-from bot.knowledge import ContentError
+from bot.engine.knowledge import ContentError, load_yaml
 from bot.engine.urgency import URGENT_FILE, load_urgent_examples, made_from, MODEL_FILE, units
-from bot.safety import normalise
+from bot.engine.safety import normalise
 
 ROUNDS = 3  # multiple-instance rounds: the urgent clause of each story is chosen again each round
 NOT_URGENT = "no"
@@ -48,7 +47,7 @@ class Story:
 def load_stories(path: Path = STORIES_FILE) -> List[Story]:
     """The labelled stories, checked (an error names the story and says how to fix it)."""
     with open(path, encoding="utf-8") as handle:
-        raw = yaml.safe_load(handle) or {}
+        raw = load_yaml(handle) or {}
     stories, seen = [], set()
     for item in raw.get("stories") or []:
         label = str(item.get("urgent", ""))
@@ -65,7 +64,7 @@ def load_stories(path: Path = STORIES_FILE) -> List[Story]:
 
 def load_training_settings(path: Path = STORIES_FILE) -> TrainingSettings:
     with open(path, encoding="utf-8") as handle:
-        raw = (yaml.safe_load(handle) or {}).get("training") or {}
+        raw = (load_yaml(handle) or {}).get("training") or {}
     try:
         return TrainingSettings(float(raw["regularisation"]), int(raw["min_count"]))
     except (KeyError, TypeError, ValueError) as error:
@@ -125,7 +124,7 @@ def answer_case_messages() -> List[Story]:
     found: List[Story] = []
     for path in case_files():
         with open(path, encoding="utf-8") as handle:
-            cases = (yaml.safe_load(handle) or {}).get("cases") or []
+            cases = (load_yaml(handle) or {}).get("cases") or []
         for case in cases:
             for n, turn in enumerate(case.get("turns") or []):
                 urgent = [a.split("/", 1)[1] for need in turn.get("must") or ()
@@ -145,7 +144,7 @@ def everyday_messages() -> List[Story]:
 def build(folder: Optional[Path] = None) -> Path:
     """Train on the content files and save the model where the engine loads it."""
     from bot.engine.retrieval import BUILD_DIR, ENCODER_FILE
-    from bot.nlu.minilm_onnx import OnnxMiniLM
+    from bot.sentence_model.minilm_onnx import OnnxMiniLM
 
     folder = folder or BUILD_DIR
     if not (folder / ENCODER_FILE.name).exists():

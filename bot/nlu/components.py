@@ -1,7 +1,7 @@
 """Small Rasa NLU graph components, used in config.yml.
 
 - :class:`SentenceEmbeddingFeaturizer` adds one dense feature vector per message: the sentence
-  embedding of all-MiniLM-L6-v2 (:mod:`bot.nlu.minilm_onnx`), which knows that "sinister" is
+  embedding of all-MiniLM-L6-v2 (:mod:`bot.sentence_model.minilm_onnx`), which knows that "sinister" is
   close to "dangerous" although no training example says so. The classifier reads it next to the
   word counts.
 
@@ -12,7 +12,7 @@
 - :class:`NoKnownWordFallback` turns a message with no word the training data has into
   ``nlu_fallback`` ("did you mean"), whatever the classifier guessed.
 - :class:`RedFlagGuard` runs last in the pipeline. When the deterministic red-flag check
-  (:mod:`bot.safety`) matches a message, it sets the intent to ``emergency`` with confidence 1 and
+  (:mod:`bot.engine.safety`) matches a message, it sets the intent to ``emergency`` with confidence 1 and
   adds a ``red_flag`` entity naming the urgent message, whatever the classifier or the fallback
   classifier predicted.
 """
@@ -50,10 +50,10 @@ from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
 from bot.engine.replies import EMERGENCY, FALLBACK
-from bot.safety import RED_FLAG_ENTITY, find_red_flag
+from bot.engine.safety import RED_FLAG_ENTITY, find_red_flag
 
 if TYPE_CHECKING:
-    from bot.nlu.minilm_onnx import OnnxMiniLM
+    from bot.sentence_model.minilm_onnx import OnnxMiniLM
 
 logger = logging.getLogger(__name__)
 
@@ -164,7 +164,7 @@ class RedFlagGuard(_UntrainedComponent):
 @DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.MESSAGE_FEATURIZER], is_trainable=True)
 class SentenceEmbeddingFeaturizer(DenseFeaturizer, GraphComponent):
     """What all-MiniLM-L6-v2 makes of each message's text (its last and third layers' states,
-    pooled: :data:`bot.nlu.minilm.SENTENCE_LAYERS`), as a sentence feature.
+    pooled: :data:`bot.sentence_model.minilm.SENTENCE_LAYERS`), as a sentence feature.
 
     Training fine-tunes the model's top layers on the intent examples (:mod:`bot.nlu.top_layers`,
     settings under ``fine_tune`` in config.yml), starting from the states of the graph that set-up
@@ -209,7 +209,7 @@ class SentenceEmbeddingFeaturizer(DenseFeaturizer, GraphComponent):
     ) -> GraphComponent:
         # Loaded with the model, before the server says it is ready, so the first patient does
         # not wait for it; onnxruntime reads the whole file here.
-        from bot.nlu.minilm_onnx import OnnxMiniLM
+        from bot.sentence_model.minilm_onnx import OnnxMiniLM
 
         with model_storage.read_from(resource) as folder:
             encoder = OnnxMiniLM(folder / cls._GRAPH)
@@ -228,7 +228,8 @@ class SentenceEmbeddingFeaturizer(DenseFeaturizer, GraphComponent):
         """
         import hashlib
 
-        from bot.nlu import minilm, minilm_onnx, top_layers
+        from bot.nlu import top_layers
+        from bot.sentence_model import minilm, minilm_onnx
 
         digest = hashlib.sha256()
         for path in (minilm.__file__, minilm_onnx.__file__, top_layers.__file__, __file__,
@@ -252,8 +253,8 @@ class SentenceEmbeddingFeaturizer(DenseFeaturizer, GraphComponent):
 
     def train(self, training_data: TrainingData) -> Resource:
         """Fine-tune the top layers on the intent examples; keep the tuned graph with the model."""
-        from bot.nlu.minilm import DIMENSIONS, SENTENCE_LAYERS, MiniLM
-        from bot.nlu.minilm_onnx import OnnxMiniLM, export
+        from bot.sentence_model.minilm import DIMENSIONS, SENTENCE_LAYERS, MiniLM
+        from bot.sentence_model.minilm_onnx import OnnxMiniLM, export
         from bot.nlu.top_layers import TuningSettings, fine_tune, initial_layers, with_layers
 
         examples = [m for m in training_data.intent_examples if m.get(TEXT)]

@@ -7,7 +7,7 @@ a logistic regression on the untuned vectors ends (linear probing, then fine-tun
 steps refine the features the classifier already uses instead of chasing a random head; the head is
 thrown away afterwards. A supervised contrastive loss (as in SetFit) gained half as much on
 cross-validation and pulled "what are the symptoms" to the out_of_scope example "what are the
-symptoms of diabetes" (``docs/tuning.md``, ninth and tenth rounds).
+symptoms of diabetes" (``docs/developers/tuning-archive.md``, ninth and tenth rounds).
 
 Only the layers above :data:`FROZEN_LAYERS` move, so the states below them are computed once per
 training example by the exported graph, and training is seconds of NumPy (no PyTorch, which this
@@ -23,7 +23,7 @@ from typing import Any, Callable, Dict, List, Optional, Sequence
 import numpy as np
 from scipy.special import erf, logsumexp
 
-from bot.nlu.minilm import (FROZEN_LAYERS, LAYERS, Weights, layer_forward, layer_weights,
+from bot.sentence_model.minilm import (FROZEN_LAYERS, LAYERS, Weights, layer_forward, layer_weights,
                             matmul_last, merge_heads, pad, split_heads)
 
 Cache = Dict[str, Any]
@@ -32,7 +32,7 @@ Cache = Dict[str, Any]
 @dataclass(frozen=True)
 class TuningSettings:
     """How the top layers are trained (the defaults were chosen on 5-fold cross-validation,
-    ``docs/tuning.md``, ninth and tenth rounds)."""
+    ``docs/developers/tuning-archive.md``, ninth and tenth rounds)."""
 
     epochs: int = 4
     learning_rate: float = 1e-4
@@ -77,7 +77,7 @@ def _layer_norm_backward(grad: np.ndarray, cache: "tuple[np.ndarray, np.ndarray]
 
 
 def layer_backward(grad: np.ndarray, cache: Cache, w: Weights) -> "tuple[np.ndarray, Weights]":
-    """The gradient of one layer (:func:`bot.nlu.minilm.layer_forward`): given d loss / d output,
+    """The gradient of one layer (:func:`bot.sentence_model.minilm.layer_forward`): given d loss / d output,
     returns d loss / d input and d loss / d each of the layer's arrays."""
     grads: Weights = {}
 

@@ -9,7 +9,7 @@ message, which may quote a patient's words (``KeyError: 'my knee ...'``).
 
 The message itself is written as the code logged it: this project's code never logs message text
 or sender ids, and Rasa does so only in debug logs, which ``BME_LOG_MESSAGES=1`` turns on (and
-with it, by default, the human-readable ``text`` format; :func:`bot.deploy.settings.log_format`).
+with it, by default, the human-readable ``text`` format; :func:`bot.settings.log_format`).
 """
 
 from __future__ import annotations

@@ -72,7 +72,7 @@ changes thirteen things, each keeping Rasa's behaviour:
 the benchmark's before-and-after comparisons), or a comma-separated list names some. Each is
 registered with the Rasa and Sanic names it touches and the versions it was written for
 (:mod:`bot.rasa_patches.registry`); start-up leaves out, with a log line naming it, a change whose
-versions or names do not match (docs/rasa-patches.md). (``payloads``
+versions or names do not match (docs/developers/rasa-patches.md). (``payloads``
 was once off by default: it made a race in Rasa's Redis ticket lock show up across processes,
 which :mod:`bot.stores.lock_store` has since fixed.)
 
@@ -305,8 +305,8 @@ def _install_memory_savers() -> None:
 
 def chosen(env: Mapping[str, str] = os.environ) -> FrozenSet[str]:
     """The speed-ups ``BME_RASA_SPEEDUPS`` names (``all``, ``none``, or a comma-separated list);
-    all of them when it is unset (:func:`bot.deploy.settings.rasa_speedups`)."""
-    from bot.deploy.settings import rasa_speedups
+    all of them when it is unset (:func:`bot.settings.rasa_speedups`)."""
+    from bot.settings import rasa_speedups
 
     return rasa_speedups(SPEEDUPS, env)
 
@@ -314,7 +314,7 @@ def chosen(env: Mapping[str, str] = os.environ) -> FrozenSet[str]:
 def _leave_out(which: set, refused: Mapping[str, str]) -> None:
     for name, reason in refused.items():
         logging.getLogger(__name__).warning(
-            "Rasa change %r left out (stock Rasa behaviour instead): %s. See docs/rasa-patches.md",
+            "Rasa change %r left out (stock Rasa behaviour instead): %s. See docs/developers/rasa-patches.md",
             name, reason)
         which.discard(name)
         _INSTALLED.setdefault("refused", {})[name] = reason
@@ -397,7 +397,7 @@ def main() -> None:
     which = chosen()
     serving = sys.argv[1:2] == ["run"]
     if serving:  # not speed-ups, always on: the health routes, /metrics and the log format
-        from bot.deploy.settings import log_format
+        from bot.settings import log_format
         from bot.rasa_patches import operations
 
         operations.prepare(log_format())  # before Rasa and prometheus_client are imported

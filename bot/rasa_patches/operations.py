@@ -88,7 +88,7 @@ def install(log_format: str) -> None:
     missing = missing_names(ALWAYS_ON, touches=ALWAYS_ON)
     if missing:
         raise RuntimeError(f"The operations routes cannot be added to this Rasa: "
-                           f"{'; '.join(missing.values())}. See docs/rasa-patches.md.")
+                           f"{'; '.join(missing.values())}. See docs/developers/rasa-patches.md.")
     import rasa.core.run
 
     configure = _INSTALLED["configure_app"] = rasa.core.run.configure_app

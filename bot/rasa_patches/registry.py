@@ -1,13 +1,13 @@
 """The registry of bot.rasa_patches.main's changes to Rasa's and Sanic's internals: the versions they
 were written for, the names each touches, and the check that says which to leave out
-(docs/rasa-patches.md). Nothing here imports Rasa until a name is looked up."""
+(docs/developers/rasa-patches.md). Nothing here imports Rasa until a name is looked up."""
 
 from __future__ import annotations
 
 import importlib
 from typing import Any, Callable, Dict, Iterable, List, Mapping, Tuple
 
-#: The versions every change was written for and tested with (docs/rasa-patches.md).
+#: The versions every change was written for and tested with (docs/developers/rasa-patches.md).
 WRITTEN_FOR = {"rasa": "3.6.21", "sanic": "21.12.2"}
 #: The private (or replaced) names of Rasa, Sanic and SQLAlchemy each change relies on. At start-up
 #: each must exist, in the versions above, or the change is left out with a log line naming it.

@@ -23,7 +23,7 @@ from rasa.core.lock import TicketLock
 from rasa.core.lock_store import LOCK_LIFETIME, InMemoryLockStore, LockError, RedisLockStore
 from rasa.utils.endpoints import EndpointConfig
 
-from bot.deploy.settings import lock_poll_seconds
+from bot.settings import lock_poll_seconds
 
 T = TypeVar("T")
 

@@ -2,7 +2,7 @@
 
 A conversation is deleted whole when its latest event is older than the cut-off, so an ongoing
 conversation is never cut in half. The store is the one the assistant runs with (the same
-environment variables, :mod:`bot.deploy.settings`): SQLite by default, PostgreSQL when
+environment variables, :mod:`bot.settings`): SQLite by default, PostgreSQL when
 ``BME_DATABASE_URL`` is set.
 
 Usage: ``python -m bot.stores.retention --days 30 [--dry-run]`` (``make retention DAYS=30``).
@@ -19,7 +19,7 @@ from typing import Any, Mapping, Optional, Sequence, Tuple
 import sqlalchemy as sa
 from rasa.core.tracker_store import SQLTrackerStore
 
-from bot.deploy import settings
+from bot import settings
 
 _OLD_SENDERS = sa.text(
     "SELECT sender_id FROM events GROUP BY sender_id HAVING MAX(timestamp) < :cutoff")
@@ -29,7 +29,7 @@ _DELETE = sa.text(
 
 
 def engine_for(store: Mapping[str, Any]) -> sa.engine.Engine:
-    """An SQLAlchemy engine for a ``tracker_store`` endpoint of :func:`bot.deploy.settings.tracker_store`."""
+    """An SQLAlchemy engine for a ``tracker_store`` endpoint of :func:`bot.settings.tracker_store`."""
     url = SQLTrackerStore.get_db_url(
         store["dialect"], store.get("url"), store.get("port"), store["db"],
         store.get("username") or None, store.get("password") or None)

@@ -18,7 +18,7 @@ cached conversation is used only if that answer proves it current, so several pr
 one database stay correct, and a conversation deleted by retention is never brought back.
 
 With ``BME_STORE_TEXT=0`` every event is stored without what anyone wrote
-(:func:`bot.privacy.text_free`): intents, answer ids, slots and channels only. The conversation in
+(:func:`bot.clinic.privacy.text_free`): intents, answer ids, slots and channels only. The conversation in
 memory keeps the text of the current message while it is answered; nothing written is stored.
 """
 
@@ -40,8 +40,8 @@ from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.shared.nlu.constants import INTENT_NAME_KEY
 from sqlalchemy.orm import Query, Session
 
-from bot.deploy.settings import store_text, tracker_cache
-from bot.privacy import text_free
+from bot.settings import store_text, tracker_cache
+from bot.clinic.privacy import text_free
 
 #: Conversations kept in memory per process when the cache is on (``bot.rasa_patches.main``), and how
 #: long one may stay unused before it is dropped (settings ``BME_TRACKER_CACHE`` and

@@ -7,7 +7,7 @@ from typing import Optional, Sequence
 
 from aiohttp import web
 
-from bot.deploy.settings import log_format
+from bot.settings import log_format
 from bot.ops.logs import use_format
 
 

@@ -23,12 +23,12 @@ from urllib.parse import urlsplit
 
 from aiohttp import web
 
-from bot.knowledge import load_knowledge
+from bot.engine.knowledge import load_knowledge
 from bot.engine.replies import disclaimer, load_replies, topic_button
-from bot.web.staff import StaffConfig, add_staff_routes
-from bot.web.summary import add_summary_route
+from bot.web.staff.pages import StaffConfig, add_staff_routes
+from bot.web.take_home_page import add_summary_route
 from bot.web.templates import fill, html_response
-from bot.web.health import add_health_routes
+from bot.web.readiness import add_health_routes
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 STATIC_DIR = Path(__file__).resolve().parent / "static"
@@ -187,7 +187,7 @@ def create_app(config: Optional[WebConfig] = None,
                staff: Optional[StaffConfig] = None) -> web.Application:
     """The web application; raises ``FileNotFoundError`` if the npm files are not installed.
 
-    ``staff`` configures the staff dashboard (:mod:`bot.web.staff`); by default the environment."""
+    ``staff`` configures the staff dashboard (:mod:`bot.web.staff.pages`); by default the environment."""
     config = config or WebConfig()
     missing = missing_vendor_files(config.node_modules)
     if missing:

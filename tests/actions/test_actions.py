@@ -10,9 +10,9 @@ from rasa_sdk.events import ActionExecuted, SessionStarted, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.actions import ActionAnswer, ActionSessionStart
-from bot.care_team import contact_card
-from bot.deploy.settings import care_team
-from bot.knowledge import load_knowledge
+from bot.clinic.care_team import contact_card
+from bot.settings import care_team
+from bot.engine.knowledge import load_knowledge
 from bot.engine.replies import disclaimer, load_replies
 from bot.reply_kinds import KIND_KEY
 

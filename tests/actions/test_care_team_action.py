@@ -1,4 +1,4 @@
-"""The answer action adds the care team's contact card (bot/care_team.py), from the settings it
+"""The answer action adds the care team's contact card (bot/clinic/care_team.py), from the settings it
 runs with, and never to an urgent-care message."""
 
 from __future__ import annotations
@@ -10,12 +10,12 @@ from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.actions import ActionAnswer
-from bot.care_team import contact_card
-from bot.deploy.settings import CareTeam, SettingsError
-from bot.knowledge import load_knowledge
+from bot.clinic.care_team import contact_card
+from bot.settings import CareTeam, SettingsError
+from bot.engine.knowledge import load_knowledge
 from bot.engine.replies import load_replies
 from bot.reply_kinds import KIND_KEY
-from bot.safety import load_red_flags, urgent_message
+from bot.engine.safety import load_red_flags, urgent_message
 
 KB = load_knowledge()
 TEAM = CareTeam("Knee clinic", "0161 496 0000", "Monday to Friday, 9 am to 5 pm",

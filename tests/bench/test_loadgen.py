@@ -8,8 +8,8 @@ import math
 import pytest
 
 from bench.loadgen import LoadResult, Turn, default_script, percentile, reply_problem, run_load
-from bot.care_team import with_care_team
-from bot.deploy.settings import care_team
+from bot.clinic.care_team import with_care_team
+from bot.settings import care_team
 from bot.engine.replies import disclaimer, reply_for
 
 SENDER = "load-test-0-0"

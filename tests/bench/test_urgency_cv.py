@@ -5,7 +5,7 @@ from __future__ import annotations
 from bench.urgency_cv import figures
 from bot.engine.urgency import Settings, UrgentByModel
 from bot.engine.urgency_training import Story
-from bot.safety import RedFlag
+from bot.engine.safety import RedFlag
 
 SETTINGS = Settings({"emergency": 0.7, "crisis": 0.6, "overdose": 0.65}, 0.5)
 

@@ -22,21 +22,22 @@ from typing import Any, Callable, Dict, Iterator, List, Optional, Tuple
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-import yaml
-from conftest import free_port
+
+from bot.engine.knowledge import load_yaml
+from bot.deploy.serve import free_port
 from platform_clients import (
     PUBLIC, SECRETS, keyboard, messenger_say, messenger_send, messenger_shown, post, slack_click,
     slack_headers, slack_say, slack_shown, telegram_say, telegram_shown, twilio_say, twilio_shown,
     unique)
 from platform_stub import PlatformStub
 
-from bot.care_team import contact_card, with_care_team
+from bot.clinic.care_team import contact_card, with_care_team
 from bot.channels.text import NUMBERED_PROMPT, shorten
-from bot.deploy.settings import CARE_TEAM_SETTINGS, CareTeam
-from bot.feedback import with_feedback
-from bot.privacy import pseudonym
+from bot.settings import CARE_TEAM_SETTINGS, CareTeam
+from bot.clinic.feedback import with_feedback
+from bot.clinic.privacy import pseudonym
 from bot.engine.replies import disclaimer, load_replies, reply_for
-from bot.safety import urgent_message
+from bot.engine.safety import urgent_message
 from bot.deploy.serve import ROOT, RUN_DIR, Servers
 
 pytestmark = pytest.mark.slow
@@ -91,7 +92,7 @@ def bot(trained_model: Path, stub: PlatformStub, tmp_path_factory: pytest.TempPa
 
 def _tracker_db(rasa_port: int) -> Path:
     """The SQLite file of the tracker store the server runs with (from its endpoints file)."""
-    endpoints = yaml.safe_load((RUN_DIR / f"endpoints-{rasa_port}.yml").read_text())
+    endpoints = load_yaml((RUN_DIR / f"endpoints-{rasa_port}.yml").read_text())
     store = endpoints["tracker_store"]
     assert store.get("dialect") == "sqlite", f"these tests read a SQLite tracker store: {store}"
     return Path(store["db"]) if Path(store["db"]).is_absolute() else ROOT / store["db"]

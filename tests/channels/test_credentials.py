@@ -7,7 +7,8 @@ from pathlib import Path
 from typing import Dict
 
 import pytest
-import yaml
+
+from bot.engine.knowledge import load_yaml
 from rasa.core.run import create_http_input_channels
 
 from bot.channels.credentials import CHANNELS, channel_credentials, enabled, write_credentials
@@ -70,8 +71,8 @@ def test_optional_settings_are_added_when_set() -> None:
 
 def test_the_file_keeps_the_committed_channels_and_is_private(tmp_path: Path) -> None:
     path = write_credentials(tmp_path / "run" / "credentials.yml", env={})
-    committed = yaml.safe_load((Path(__file__).parents[2] / "credentials.yml").read_text())
-    assert yaml.safe_load(path.read_text()) == committed
+    committed = load_yaml((Path(__file__).parents[2] / "credentials.yml").read_text())
+    assert load_yaml(path.read_text()) == committed
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
 
 
@@ -79,7 +80,7 @@ def test_rasa_loads_every_connector_from_the_file(tmp_path: Path) -> None:
     path = write_credentials(tmp_path / "credentials.yml", env=ALL)
     channels = create_http_input_channels(None, str(path))
     ours = {type(c): c for c in channels if type(c).__module__.startswith("bot.channels.") and
-            type(c).__module__ != "bot.channels.web"}
+            type(c).__module__ != "bot.channels.browser"}
     assert set(ours) == {TelegramInput, SlackInput, MessengerInput, TwilioInput, WhatsAppInput}
     assert [c.url_prefix() for c in ours.values()] == [
         "telegram", "slack", "facebook", "twilio", "whatsapp"]

@@ -8,7 +8,7 @@ import pytest
 
 from bot.channels.text import (
     NUMBERED_PROMPT, numbered_options, resolve_choice, shorten, split_text, utf16_len)
-from bot.knowledge import load_knowledge
+from bot.engine.knowledge import load_knowledge
 from bot.engine.replies import disclaimer
 
 BUTTONS = [{"title": "Is it serious?", "payload": "/ask_serious"},

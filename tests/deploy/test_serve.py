@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from bot.deploy.serve import Servers
-from bot.deploy.settings import SettingsError
+from bot.settings import SettingsError
 
 
 def test_a_bad_log_format_stops_the_start_before_any_server(tmp_path: Path,

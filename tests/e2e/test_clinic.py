@@ -20,10 +20,10 @@ from typing import Any, Callable, Dict, List
 import psycopg2
 import pytest
 
-from bot.analytics import summarize
-from bot.deploy.settings import tracker_store
+from bot.web.staff.figures import summarize
+from bot.settings import tracker_store
 from bot.engine.replies import load_replies
-from bot.stores.reading import read_messages
+from bot.stores.stored_events import read_messages
 
 DELETED = load_replies().get("chat_deleted")[0]
 IDENTIFIERS = ["jo.bloggs@example.com", "07700 900123", "12/03/1980", "MRN 5561234"]

@@ -14,11 +14,11 @@ from typing import Iterator, List
 import psycopg2
 import pytest
 
-from bot.care_team import with_care_team
+from bot.clinic.care_team import with_care_team
 from bot.deploy.chat import send
 from bot.deploy.cluster import Cluster, nginx_config
-from bot.deploy.settings import care_team
-from bot.knowledge import Answer, load_knowledge
+from bot.settings import care_team
+from bot.engine.knowledge import Answer, load_knowledge
 from bot.deploy.serve import free_port
 from bot.engine.replies import Reply
 

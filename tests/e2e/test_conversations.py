@@ -13,12 +13,11 @@ from pathlib import Path
 from typing import Any, Dict, List, Tuple
 
 import pytest
-import yaml
 
 from bot.deploy.chat import send
 from bot.engine.replies import without_yes_no
-from bot.knowledge import load_knowledge
-from bot.safety import urgent_message
+from bot.engine.knowledge import load_knowledge, load_yaml
+from bot.engine.safety import urgent_message
 
 pytestmark = pytest.mark.slow
 STORIES = Path(__file__).parent.parent / "conversations" / "test_stories.yml"
@@ -56,7 +55,7 @@ def plain(annotated: str) -> str:
     return re.sub(r"\[([^\]]+)\]\([^)]+\)", r"\1", annotated)
 
 
-STORY_LIST = yaml.safe_load(STORIES.read_text(encoding="utf-8"))["stories"]
+STORY_LIST = load_yaml(STORIES.read_text(encoding="utf-8"))["stories"]
 
 
 @pytest.mark.parametrize("story", STORY_LIST, ids=[s["story"] for s in STORY_LIST])

@@ -13,10 +13,10 @@ from pathlib import Path
 import pytest
 from postgres_server import PrivatePostgres
 
-from bot.care_team import with_care_team
+from bot.clinic.care_team import with_care_team
 from bot.deploy.chat import send
-from bot.deploy.settings import care_team
-from bot.knowledge import load_knowledge
+from bot.settings import care_team
+from bot.engine.knowledge import load_knowledge
 from bot.engine.replies import load_replies, topic_answer
 from bot.deploy.serve import ROOT, Servers, _answers, free_port
 

@@ -1,6 +1,6 @@
 """Operations on the real servers: liveness and readiness of all three, the Rasa server's metrics
 counting a scripted REST session exactly, JSON log lines, and readiness following a PostgreSQL
-server that stops and starts again (docs/operations.md)."""
+server that stops and starts again (docs/operators/operations.md)."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ from postgres_server import PrivatePostgres
 from prometheus_client.parser import text_string_to_metric_families
 
 from bot.deploy.serve import Servers, free_port
-from bot.safety import find_red_flag
+from bot.engine.safety import find_red_flag
 
 pytestmark = pytest.mark.slow
 URGENT = "I fell and can't put weight on my leg"

@@ -9,12 +9,12 @@ import uuid
 
 import pytest
 
-from bot.care_team import with_care_team
+from bot.clinic.care_team import with_care_team
 from bot.deploy.chat import send
-from bot.deploy.settings import care_team
-from bot.knowledge import Answer, load_knowledge
+from bot.settings import care_team
+from bot.engine.knowledge import Answer, load_knowledge
 from bot.engine.replies import Reply, disclaimer
-from bot.safety import urgent_message
+from bot.engine.safety import urgent_message
 
 pytestmark = pytest.mark.slow
 KB = load_knowledge()

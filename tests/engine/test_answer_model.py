@@ -14,7 +14,7 @@ from bot.engine.answer_training import Labelled, train
 from bot.engine.linear_models import Embeddings, TrainingSettings
 from bot.engine.reading import Reading
 from bot.engine.selection import MAX_UNITS, Selection
-from bot.knowledge import load_knowledge
+from bot.engine.knowledge import load_knowledge
 
 Encode = Callable[[List[str]], np.ndarray]
 KB = load_knowledge()
@@ -88,7 +88,7 @@ def test_the_settings_are_read_and_checked(tmp_path: Path) -> None:
     bad = tmp_path / "examples.yml"
     bad.write_text("model:\n  regularisation: 1\n  min_count: 1\n  threshold: 3\n"
                    "  most_added: 1\n  min_words: 6\n")
-    from bot.knowledge import ContentError
+    from bot.engine.knowledge import ContentError
     with pytest.raises(ContentError, match="threshold"):
         load_settings(bad)
 

@@ -5,12 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-import yaml
 
 from bot.engine.answer_training import case_files, from_case, key_of, training_set
 from bot.engine.urgency_training import answer_case_messages
-from bot.knowledge import ContentError, load_knowledge
-from bot.safety import normalise
+from bot.engine.knowledge import ContentError, load_knowledge, load_yaml
+from bot.engine.safety import normalise
 
 KB = load_knowledge()
 EVAL = Path(__file__).resolve().parents[1] / "data" / "eval"
@@ -40,14 +39,14 @@ def test_a_case_teaches_its_first_message_and_every_alternative() -> None:
 def test_it_learns_from_the_examples_and_every_development_case_only() -> None:
     items = training_set()
     assert [p.parent.name for p in case_files()] == ["development"] * len(case_files())
-    cases = sum(len(yaml.safe_load(p.read_text())["cases"]) for p in case_files())
+    cases = sum(len(load_yaml(p.read_text())["cases"]) for p in case_files())
     assert len([i for i in items if "#" not in i.id]) == cases > 900
 
 
 def _first_messages(folder: str) -> set:
     found = set()
     for path in sorted((EVAL / folder).glob("answers*.yml")):
-        for case in yaml.safe_load(path.read_text(encoding="utf-8"))["cases"]:
+        for case in load_yaml(path.read_text(encoding="utf-8"))["cases"]:
             found |= {(path.name, case["id"], normalise(t["text"])) for t in case["turns"]}
     return found
 

@@ -8,7 +8,7 @@ from typing import Any, Dict, List, Optional, Tuple
 import pytest
 
 from bot.engine.answer_model import load_settings as load_answer_settings, trying
-from bot.knowledge import ContentError, load_knowledge
+from bot.engine.knowledge import ContentError, load_knowledge
 from bot.engine.reading import (fold, load_lexicon, parse_lexicon, presses_for_dose, read_message,
                                 time_mentioned)
 from bot.engine.replies import reply_for, slots_after, state_from_slots

@@ -6,8 +6,8 @@ from typing import Optional
 
 import pytest
 
-from bot.knowledge import load_knowledge
-from bot.safety import safety_check_note
+from bot.engine.knowledge import load_knowledge
+from bot.engine.safety import safety_check_note
 from bot.engine.replies import context_for, did_you_mean, disclaimer, reply_for, topic_of
 
 KB = load_knowledge()

@@ -104,7 +104,7 @@ CONTEXTS = {"general": "My MRI showed bone marrow edema.",
 
 @pytest.mark.slow
 def test_a_broad_question_gets_its_topics_overview_in_the_patients_context(reply_to) -> None:
-    from bot.knowledge import load_knowledge
+    from bot.engine.knowledge import load_knowledge
 
     kb = load_knowledge()
     wrong = []

@@ -15,7 +15,7 @@ from bot.engine.retrieval import (BUILD_DIR, EXAMPLES_FILE, TOPIC_KEY, Hit, Near
                                   build, check_keys, load_examples, load_settings)
 from bot.engine.selection import State, select
 from bot.engine.reading import load_lexicon
-from bot.knowledge import ContentError, load_knowledge
+from bot.engine.knowledge import ContentError, load_knowledge
 
 KB = load_knowledge()
 SETTINGS = Settings(threshold=0.6, margin=0.05, adds=("not_covered/diet", "not_bme/other"))

@@ -11,8 +11,8 @@ from bot.engine.replies import reply_for
 from bot.engine.urgency import (CALM, KINDS, Settings, UrgentByModel, assess, decide, judge,
                                 load_settings, load_urgent_examples, units)
 from bot.engine.urgency_model import UrgencyModel
-from bot.knowledge import ContentError
-from bot.safety import find_red_flag, told_clauses
+from bot.engine.knowledge import ContentError
+from bot.engine.safety import find_red_flag, told_clauses
 
 SLUMPED = "my husband is slumped in the chair since lunch and grey, what do I do"
 

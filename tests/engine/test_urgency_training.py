@@ -11,7 +11,7 @@ from bot.engine.urgency_model import CLASSES, UrgencyModel
 from bot.engine.linear_models import Embeddings, TrainingSettings
 from bot.engine.urgency_training import (Story, calm_questions,
                                          load_stories, load_training_settings, train)
-from bot.knowledge import ContentError
+from bot.engine.knowledge import ContentError, load_yaml
 
 from typing import Callable, List
 
@@ -66,14 +66,13 @@ def test_no_held_out_or_check_message_is_a_training_story() -> None:
     never be among them (the spent urgency checks moved there whole and left the check folder).
     (The example questions share a few plain questions with the answer sets, "what is bone
     marrow edema", written the same by authors blind to each other.)"""
-    import yaml
 
     root = Path(__file__).resolve().parents[2] / "tests" / "data" / "eval"
     learned = {_norm(s.text) for s in load_stories()}
     kept = []
     for path in [*sorted((root / "heldout").glob("answers*.yml")),
                  *sorted((root / "check").glob("*.yml"))]:
-        for case in yaml.safe_load(path.read_text(encoding="utf-8"))["cases"]:
+        for case in load_yaml(path.read_text(encoding="utf-8"))["cases"]:
             texts = [case["text"]] if "text" in case else [t["text"] for t in case["turns"]]
             kept += [(path.name, case["id"]) for t in texts if _norm(t) in learned]
     assert kept == []

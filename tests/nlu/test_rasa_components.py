@@ -18,7 +18,7 @@ from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
 from bot.nlu.build import build_pipeline
-from bot.nlu.minilm import MiniLM
+from bot.sentence_model.minilm import MiniLM
 from bot.nlu.components import (EntityIdNormalizer, NoKnownWordFallback, RedFlagGuard,
                                  SentenceEmbeddingFeaturizer)
 
@@ -104,7 +104,7 @@ def test_the_sentence_embedding_is_one_scaled_sentence_feature_per_text(tmp_path
     trained(tmp_path, epochs=1).process([*texts, empty])
     for msg in texts:
         sequence, sentence = msg.get_dense_features("text")
-        # Two pooled layers (bot.nlu.minilm.SENTENCE_LAYERS), each of unit length, times 10.
+        # Two pooled layers (bot.sentence_model.minilm.SENTENCE_LAYERS), each of unit length, times 10.
         assert sequence is None and sentence.features.shape == (1, 768)
         for half in (sentence.features[0, :384], sentence.features[0, 384:]):
             assert np.linalg.norm(half) == pytest.approx(10.0, rel=1e-4)

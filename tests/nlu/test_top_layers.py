@@ -7,8 +7,8 @@ from typing import List, Tuple
 import numpy as np
 import pytest
 
-from bot.nlu.minilm import DIMENSIONS, GRAPH_LAYERS, MiniLM, Weights
-from bot.nlu.minilm_onnx import DEFAULT_OUTPUT, OnnxMiniLM
+from bot.sentence_model.minilm import DIMENSIONS, GRAPH_LAYERS, MiniLM, Weights
+from bot.sentence_model.minilm_onnx import DEFAULT_OUTPUT, OnnxMiniLM
 from bot.nlu.top_layers import (Head, TuningSettings, batches_of_like_length, fine_tune,
                                 head_loss, initial_layers, layer_backward, pooled, pooled_backward,
                                 probe_head, run_layers, sentence_vectors, with_layers)
@@ -120,7 +120,7 @@ def test_an_epoch_takes_each_text_once_in_batches_of_like_length() -> None:
 
 
 def model_states(model: MiniLM, texts: List[str]) -> List[np.ndarray]:
-    from bot.nlu.minilm import token_states
+    from bot.sentence_model.minilm import token_states
 
     return token_states(model.tokenizer, lambda i, m: model._hidden_states(i, m, GRAPH_LAYERS),
                         texts)

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from bench.evaluation import ANSWER_CASES_FILE, load_answer_cases, score_answer_cases
-from bot.knowledge import load_knowledge
+from bot.engine.knowledge import load_knowledge
 from bot.engine.replies import load_replies
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -16,7 +16,7 @@ from rasa.core.actions.action import RemoteAction
 from rasa.shared.core.domain import Domain
 
 from bot.rasa_patches import main as rasa_main
-from bot.deploy.settings import SettingsError
+from bot.settings import SettingsError
 
 ROOT = Path(__file__).resolve().parents[2]
 DOMAIN = Domain.load(str(ROOT / "domain.yml"))

@@ -1,7 +1,7 @@
 """The registry of changes to Rasa's and Sanic's internals (bot.rasa_patches.registry, installed by
 bot.rasa_patches.main): each declares the
 versions it was written for and the names it touches; start-up leaves out, by name, a change whose
-versions or names do not match (docs/rasa-patches.md)."""
+versions or names do not match (docs/developers/rasa-patches.md)."""
 
 from __future__ import annotations
 

@@ -14,7 +14,7 @@ from rasa.core.lock_store import LockStore, RedisLockStore
 from rasa.utils.endpoints import EndpointConfig
 
 from bot.stores.lock_store import POLL_SECONDS, AtomicRedisLockStore, QuickInMemoryLockStore
-from bot.deploy.settings import lock_store
+from bot.settings import lock_store
 
 REDIS_URL = "redis://127.0.0.1:6379/0"
 

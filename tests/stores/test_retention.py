@@ -14,7 +14,7 @@ from rasa.shared.core.events import ActionExecuted, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 
 from bot.stores.retention import delete_older_than, engine_for, main
-from bot.deploy.settings import tracker_store
+from bot.settings import tracker_store
 
 DAY = 86400.0
 NOW = time.time()

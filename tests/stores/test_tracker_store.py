@@ -16,7 +16,7 @@ from rasa.shared.core.events import (ActionExecuted, BotUttered, Event, SessionS
                                      UserUttered)
 from rasa.shared.core.trackers import DialogueStateTracker
 
-from bot.deploy import settings
+from bot import settings
 from bot.stores.tracker_store import ResilientSQLTrackerStore
 
 ROOT = Path(__file__).resolve().parents[2]

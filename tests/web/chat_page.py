@@ -8,9 +8,9 @@ from typing import Any, Dict, List, Optional
 from playwright.sync_api import Page, expect
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
-from bot.care_team import with_care_team
-from bot.deploy.settings import care_team
-from bot.knowledge import Answer, load_knowledge
+from bot.clinic.care_team import with_care_team
+from bot.settings import care_team
+from bot.engine.knowledge import Answer, load_knowledge
 from bot.engine.replies import Reply, disclaimer
 
 KB = load_knowledge()
@@ -39,7 +39,7 @@ def answer(topic: str) -> str:
 
 def shown(answer: Answer) -> str:
     """An article answer as the assistant sends it: after one that names a doctor, the care
-    team's card of the settings the servers run with (bot/care_team.py)."""
+    team's card of the settings the servers run with (bot/clinic/care_team.py)."""
     return with_care_team(Reply(answer.full_text, answer_id=answer.answer_id), None, care_team()).text
 
 

@@ -13,7 +13,7 @@ from typing import Mapping, NamedTuple
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
-from bot.knowledge import load_knowledge
+from bot.engine.knowledge import load_knowledge
 from bot.engine.replies import disclaimer
 from bot.deploy.serve import Servers
 from bot.web import app as web_app

@@ -14,7 +14,6 @@ from playwright.sync_api import Page, expect
 
 from chat_page import (DESKTOP, PHONE, answer, expect_last_answer, open_kiosk, open_widget,
                        run_axe, type_question)
-from conftest import ROOT  # noqa: F401 - the web tests' conftest (its fixtures are used here)
 
 from bot.engine.replies import load_replies
 

@@ -3,7 +3,7 @@ holds a conversation with the assistant: every part the server sends is shown, b
 
 It renders a message only when it holds exactly Rasa's keys ({text} or {text, quick_replies}), so
 this fails as soon as a reply carries anything else (our widget's extras travel in an event of
-their own: bot/channels/web.py). The other site is allowed by ``BME_EMBED_ORIGINS``, the one
+their own: bot/channels/browser.py). The other site is allowed by ``BME_EMBED_ORIGINS``, the one
 setting of the sites that embed the widget (tests/conftest.py sets it for the session's servers).
 """
 

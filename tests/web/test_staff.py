@@ -16,8 +16,8 @@ import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
 from bot.web.app import VENDOR_FILES, WebConfig, create_app
-from bot.web.staff import COOKIE, StaffConfig, period
-from bot.web.staff_auth import Sessions, Throttle, hash_password, verify_password
+from bot.web.staff.pages import COOKIE, StaffConfig, period
+from bot.web.staff.auth import Sessions, Throttle, hash_password, verify_password
 
 PASSWORD = "correct horse battery staple"
 NOW = datetime.now(timezone.utc).timestamp()

@@ -12,7 +12,7 @@
  *   server -> "bot_uttered_about" {...}        (ours: what the next part is; other clients ignore it)
  *   server -> "bot_uttered" {text, quick_replies?: [{title, payload}]}   (one event per part)
  *
- * "bot_uttered_about" (bot/channels/web.py: ABOUT_EVENT) says what the part sent after it is:
+ * "bot_uttered_about" (bot/channels/browser.py: ABOUT_EVENT) says what the part sent after it is:
  * {kind, answer_id, review, feedback_question}. Rasa's own message format stays untouched, so
  * outside widgets such as rasa-webchat show every part.
  * Under a medical answer (kind "answer") the page shows its review note and the feedback buttons
