@@ -31,8 +31,8 @@ import numpy as np
 from bot.engine.linear_models import Linear, TrainingSettings
 from bot.engine.reading import Reading
 from bot.engine.retrieval import EXAMPLES_FILE, TOPIC_KEY
-from bot.engine.selection import (BODY_PREFIX, CAUSE_PREFIX, MAX_UNITS, NOT_BME, Selection,
-                                  keep_to_bme, tells_bme)
+from bot.engine.scope import NOT_BME, keep_to_bme, tells_bme
+from bot.engine.selection import BODY_PREFIX, CAUSE_PREFIX, MAX_UNITS, Selection
 from bot.engine.knowledge import ContentError, KnowledgeBase, load_yaml
 from bot.engine.safety import normalise
 
@@ -158,13 +158,6 @@ def answer_of(kb: KnowledgeBase, key: str, context: str) -> Optional[str]:
         topic = key[len(TOPIC_KEY):]
         return kb.answer(topic, context).answer_id if topic in kb.topics else None
     return key if key in kb.units else None
-
-
-def is_overview(kb: KnowledgeBase, answer_id: str) -> bool:
-    """Whether an answer is a topic's overview (in some context) rather than an answer unit."""
-    answer = kb.units.get(answer_id)
-    return answer is not None and answer.topic in kb.topics and \
-        answer_id in {a.answer_id for a in kb.topics[answer.topic].answers.values()}
 
 
 def learned(units: Sequence[str], context: str, scores: Scores, kb: KnowledgeBase,

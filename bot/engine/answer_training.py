@@ -21,7 +21,7 @@ from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 
-from bot.engine.answer_model import MODEL_FILE, AnswerModel, is_overview, load_settings
+from bot.engine.answer_model import MODEL_FILE, AnswerModel, load_settings
 from bot.engine.linear_models import (Embeddings, Linear, TrainingSettings, fingerprint,
                                        fit_each_label)
 from bot.engine.retrieval import TOPIC_KEY, load_examples
@@ -45,7 +45,7 @@ def key_of(kb: KnowledgeBase, answer_id: str) -> Optional[str]:
     ``None`` for what the model does not choose (a reply of replies.yml, an urgent message)."""
     if answer_id not in kb.units or answer_id.startswith("urgent/"):
         return None
-    return TOPIC_KEY + kb.units[answer_id].topic if is_overview(kb, answer_id) else answer_id
+    return TOPIC_KEY + kb.units[answer_id].topic if kb.is_overview(answer_id) else answer_id
 
 
 def from_case(source: str, case: Dict[str, Any], kb: KnowledgeBase) -> Labelled:

@@ -121,6 +121,11 @@ class KnowledgeBase:
         """The answer with this id (``cause/bone_tumor``, ``serious/injury``, ``what_is/overview``)."""
         return self.units[unit_id]
 
+    def is_overview(self, answer_id: str) -> bool:
+        """Whether an answer is a topic's overview (in some context) rather than an answer unit."""
+        return any(answer_id in {a.answer_id for a in t.answers.values()}
+                   for t in self.topics.values())
+
 
 def _require(condition: bool, path: Path, where: str, fix: str) -> None:
     if not condition:

@@ -21,7 +21,8 @@ from bot.engine.reading import (Clause, find_ask, fold, load_lexicon, presses_fo
 from bot.engine.safety import is_settled_story, read_flag_value, safety_check_note, urgent_message
 from bot.engine.answer_model import complete
 from bot.engine.retrieval import NearestByClause, built_retriever, load_settings
-from bot.engine.selection import COMPARE, Selection, State, select
+from bot.engine.scope import COMPARE
+from bot.engine.selection import Selection, State, select
 from bot.engine.urgency import built_urgency, judge
 
 REPLIES_FILE = CONTENT_DIR / "replies.yml"

@@ -23,8 +23,8 @@ from typing import Dict, List, Optional, Sequence, Set, Tuple
 from bot.engine.knowledge import GENERAL, KnowledgeBase
 from bot.engine.reading import NO_ASK, Clause, Lexicon, Reading, is_yes_no
 from bot.engine.retrieval import Hit, Settings
+from bot.engine.scope import COMPARE, NOT_BME, NOT_BME_SUBJECT, keep_to_bme, tells_bme
 
-COMPARE = "duration/compare"
 BODY_PREFIX = "body/"  # the units that say what the article says of a body part
 CAUSE_PREFIX = "cause/"  # the units that say what the article says of a cause
 MAX_UNITS = 4
@@ -81,10 +81,6 @@ def _ask_of(kb: KnowledgeBase, lexicon: Lexicon, units: List[str]) -> Optional[s
     no kind: "can a bone tumour be behind it" -> causes)."""
     topic = kb.units[units[0]].topic if units and units[0] in kb.units else None
     return next((a.id for a in lexicon.asks if topic and a.topic == topic), None)
-
-
-def _is_overview(kb: KnowledgeBase, unit_id: str) -> bool:
-    return any(unit_id in {a.answer_id for a in t.answers.values()} for t in kb.topics.values())
 
 
 def overview(kb: KnowledgeBase, lexicon: Lexicon, ask: Optional[str], context: str) -> List[str]:
@@ -217,7 +213,7 @@ def _from_last_answer(kb: KnowledgeBase, lexicon: Lexicon, clause: Clause, ask: 
     follow_up = _leans_on_last(clause, ask)
     if follow_up and not clause.subjects and not clause.why_alone:
         # "is that common?", "does it make the bone break?": about what was just said
-        specific = [u for u in state.last_units if u in kb.units and not _is_overview(kb, u)]
+        specific = [u for u in state.last_units if u in kb.units and not kb.is_overview(u)]
         if specific:
             return specific[:1], state.last_ask
     if follow_up and context not in (state.last_context, GENERAL) and \
@@ -227,12 +223,7 @@ def _from_last_answer(kb: KnowledgeBase, lexicon: Lexicon, clause: Clause, ask: 
     return None
 
 
-NOT_BME = "not_bme/other"
-NOT_BME_SUBJECT = "not_bme"  # the subject of questions.yml that names something else
-BME_TOLD = {"bme", "marrow_signal", "bone_bruise"}  # subjects telling the edema itself was found
 PLAIN_WORDS = 5  # a broad question this short, with a kind and nothing named, is plain
-# "the edema" a report found, named in a question
-_THE_EDEMA = re.compile(r"\b(?:the|this|that|my|her|his|its) o?edema\b")
 
 
 def _nearest(nearest: Sequence[Sequence[Hit]], position: int, settings: Optional[Settings],
@@ -276,42 +267,10 @@ def _with_nearest(kb: KnowledgeBase, found: List[str], hit: Optional[Hit],
     treatment overview)."""
     if hit is None or hit.key in found or hit.key in units:
         return found
-    specific = [u for u in found if u == COMPARE or not _is_overview(kb, u)]
+    specific = [u for u in found if u == COMPARE or not kb.is_overview(u)]
     if any(u.split("/")[0] == hit.key.split("/")[0] for u in specific):
         return found  # the rules chose an answer of its kind already ("can I keep running?")
     return [*specific, hit.key]
-
-
-def tells_bme(reading: Reading) -> bool:
-    """Whether the message tells that bone marrow edema was found ("now the MRI says bone marrow
-    edema"): then another thing named in the story ("they said tendonitis for months") is not
-    what its questions are about, unless a question names it."""
-    return any(BME_TOLD & set(c.subjects) for c in reading.clauses if not c.is_question)
-
-
-def keep_to_bme(kb: KnowledgeBase, reading: Reading, units: List[str]) -> List[str]:
-    """When the message is about something that is not bone marrow edema (a skin bruise, a lump,
-    a tendon), none of the article's numbers or overviews is applied to it: they stay only for a
-    question that names bone marrow edema itself (its overviews for any such question; its
-    lengths of time for such a question of how long when a report found the edema: "report says
-    bone marrow edema and a torn meniscus. how long does the edema take to go, and will the
-    meniscus heal on its own")."""
-    if NOT_BME not in units:
-        return units
-    found = tells_bme(reading)
-    naming = [c for c in reading.questions if _names_bme(c, found)]
-    # the numbers only where a report found the edema: "is this bruise bone marrow edema? how
-    # long will it last" is still a skin bruise
-    how_long = found and any(c.ask == "duration" for c in naming)
-    return [u for u in units if u == NOT_BME or not (
-        ((u == COMPARE or u.startswith("duration/")) and not how_long) or
-        (_is_overview(kb, u) and not naming))]
-
-
-def _names_bme(clause: Clause, found: bool) -> bool:
-    """Whether a question names bone marrow edema itself (or "the edema" a report ``found``)."""
-    return bool({"bme", "lesion"} & set(clause.subjects)) or \
-        (found and bool(_THE_EDEMA.search(clause.text)))
 
 
 def _first_if_yes_no(clause: Clause, found: Sequence[str], units: Sequence[str]) -> List[str]:
@@ -404,7 +363,7 @@ def select(reading: Reading, kb: KnowledgeBase, lexicon: Lexicon, state: State,
             found, comparison, comparison_facts = _duration_units(kb, reading, context, found)
         # the nearest example: any answer where the rules fell back on an overview or found
         # nothing, else only a decline beside theirs; one pass of the sentence model a question
-        fell_back = all(u != COMPARE and _is_overview(kb, u) for u in found)
+        fell_back = all(u != COMPARE and kb.is_overview(u) for u in found)
         hit = None if _plain(clause) else _nearest(nearest, position, settings, fell_back)
         if hit is not None and not fell_back and hit.key not in found + units:
             found = [*found, hit.key]  # a decline beside what the rules chose
