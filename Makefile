@@ -9,6 +9,7 @@ MODEL := models/bme.tar.gz
 RETRIEVAL_INDEX := build/retrieval/index.npz
 URGENCY_MODEL := build/retrieval/urgency.npz
 ANSWER_MODEL := build/retrieval/answers.npz
+SPANISH_MODEL := build/retrieval/spanish.npz
 DEVELOPMENT_CASES := $(wildcard tests/data/eval/development/answers_*.yml)
 NODE_MODULES := node_modules/.installed
 # rasa-webchat, the most used outside widget for Rasa, for the test that embeds it (tests/web): its
@@ -32,7 +33,7 @@ export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 
 .PHONY: setup run chat test test-quick lint screenshots clean chromium cluster retention content-review
 
-setup: $(MODEL) $(NODE_MODULES) $(RETRIEVAL_INDEX) $(URGENCY_MODEL) $(ANSWER_MODEL)
+setup: $(MODEL) $(NODE_MODULES) $(RETRIEVAL_INDEX) $(URGENCY_MODEL) $(ANSWER_MODEL) $(SPANISH_MODEL)
 
 run: setup
 	$(PY) -m bot.deploy.serve
@@ -128,6 +129,13 @@ $(ANSWER_MODEL): $(RETRIEVAL_INDEX) bot/content/unit_examples.yml $(DEVELOPMENT_
   bot/engine/answer_model.py bot/engine/answer_training.py
 	@echo "==> Training the answer model"
 	$(PY) -m bot.engine.answer_training
+
+# The Spanish reading model (which answer or reply a Spanish question asks), trained on the Spanish
+# example questions (bot/content/es/unit_examples.yml) with the same sentence model (seconds).
+$(SPANISH_MODEL): $(RETRIEVAL_INDEX) bot/content/es/unit_examples.yml bot/engine/linear_models.py \
+  bot/engine/spanish_model.py bot/engine/language.py $(wildcard tests/data/eval/development/es/answers_*.yml)
+	@echo "==> Training the Spanish model"
+	$(PY) -m bot.engine.spanish_model
 
 $(MODEL): $(VENV)/.installed $(TRAINING_INPUTS)
 	@echo "==> Training the Rasa model (data or config changed)"

@@ -19,7 +19,8 @@ from bot.clinic.feedback import (answer_extras, feedback_record, feedback_reply,
                           with_feedback)
 from bot.engine.replies import Reply, disclaimer, reply_kind, state_from_slots
 from bot.reply_kinds import KIND_KEY
-from bot.engine.turn import take_turn
+from bot.engine.knowledge import language_in_use, speaking
+from bot.engine.turn import language_of, take_turn
 from bot.engine.safety import RED_FLAG_ENTITY
 from bot.clinic.take_home import TAKE_HOME, given, summary_path, take_home_reply
 
@@ -32,11 +33,19 @@ def send(dispatcher: CollectingDispatcher, reply: Reply, **about: Any) -> None:
     buttons = [{"title": b.title, "payload": b.payload} for b in reply.buttons]
     why = {"why": list(reply.why)} if reply.why else {}
     dispatcher.utter_message(text=reply.text, buttons=buttons, **{KIND_KEY: {
-        "kind": reply_kind(reply), "answer_id": reply.answer_id, **why, **about}})
+        "kind": reply_kind(reply), "answer_id": reply.answer_id, "language": language_in_use(),
+        **why, **about}})
 
 
 def _latest_entity(tracker: Tracker, entity_type: str) -> Optional[Text]:
     return next(tracker.get_latest_entity_values(entity_type), None)
+
+
+def _metadata(tracker: Tracker) -> Dict[Text, Any]:
+    """The latest message's metadata (the channel's language), else the session's."""
+    latest = next((e.get("metadata") for e in reversed(tracker.events) if e.get("event") == "user"),
+                  None)
+    return latest or tracker.get_slot("session_started_metadata") or {}
 
 
 class ActionAnswer(Action):
@@ -48,8 +57,15 @@ class ActionAnswer(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
     ) -> List[Dict[Text, Any]]:
+        metadata = _metadata(tracker)
+        with speaking(language_of(tracker.slots, metadata)):  # replies in the conversation's language
+            return self._answer(dispatcher, tracker, metadata)
+
+    def _answer(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                metadata: Dict[Text, Any]) -> List[Dict[Text, Any]]:
         message = tracker.latest_message or {}
         intent = (message.get("intent") or {}).get("name")
+        language = language_in_use()
         state = state_from_slots(tracker.slots)
         listed = tracker.get_slot(SLOT_GIVEN) or []
         if intent == TAKE_HOME:
@@ -62,7 +78,12 @@ class ActionAnswer(Action):
             return []
         turn = take_turn(intent, tracker.slots, red_flag=_latest_entity(tracker, RED_FLAG_ENTITY),
                          ranking=message.get("intent_ranking") or [],
-                         text=message.get("text") or "", entities=message.get("entities") or [])
+                         text=message.get("text") or "", entities=message.get("entities") or [],
+                         metadata=metadata)
+        if turn.language != language:  # "español", or an offer or urgent message in the other
+            with speaking(turn.language):
+                send(dispatcher, turn.reply)
+            return [SlotSet(name, value) for name, value in turn.slots.items()]
         reply = with_care_team(turn.reply, intent, care_team())  # the contact card, never when urgent
         events = [SlotSet(name, value) for name, value in turn.slots.items()]
         if turn.kind == "answer":
@@ -84,5 +105,7 @@ class ActionSessionStart(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
     ) -> List[EventType]:
-        dispatcher.utter_message(text=disclaimer())
+        language = language_of(tracker.slots, tracker.get_slot("session_started_metadata"))
+        with speaking(language):
+            dispatcher.utter_message(text=disclaimer())
         return [SessionStarted(), ActionExecuted("action_listen")]

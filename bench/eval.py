@@ -33,6 +33,7 @@ EVAL_DIR = ROOT / "tests" / "data" / "eval"
 ROLES = ("heldout", "development", "check")
 URGENT_IDS = ("urgent/emergency", "urgent/crisis", "urgent/overdose")
 SEALED = "sealed"
+OTHER_LANGUAGES = ("es",)  # each in a folder of its own under every role: tests/data/eval/<role>/es/
 
 
 @dataclass(frozen=True)
@@ -42,10 +43,12 @@ class EvalSet:
     path: Path
     role: str
     kind: str  # answers | intents | urgency
+    language: str = "en"  # the sets of another language live in <role>/<language>/
 
     @property
     def name(self) -> str:
-        return f"{self.role}/{self.path.stem}"
+        where = self.role if self.language == "en" else f"{self.role}/{self.language}"
+        return f"{where}/{self.path.stem}"
 
     @property
     def sealed(self) -> bool:
@@ -63,12 +66,14 @@ def find_sets(root: Path = EVAL_DIR) -> List[EvalSet]:
     """Every evaluation file under ``root``, by role then name."""
     found = []
     for role in ROLES:
-        for path in sorted((root / role).glob("*.yml")):
-            kind = ("intents" if path.stem == "intents" else
-                    "urgency" if path.stem.startswith("urgency") else
-                    "answers" if path.stem.startswith("answers") else None)
-            if kind:
-                found.append(EvalSet(path, role, kind))
+        folders = [("en", root / role)] + [(code, root / role / code) for code in OTHER_LANGUAGES]
+        for language, folder in folders:
+            for path in sorted(folder.glob("*.yml")):
+                kind = ("intents" if path.stem == "intents" else
+                        "urgency" if path.stem.startswith("urgency") else
+                        "answers" if path.stem.startswith("answers") else None)
+                if kind:
+                    found.append(EvalSet(path, role, kind, language))
     return found
 
 
@@ -97,9 +102,10 @@ def score_set(agent: Any, item: EvalSet) -> Dict[str, Any]:
         return {"total": intents.total, "passed": intents.correct}
     cases = load_answer_cases(item.path)
     if item.kind == "urgency":
-        score = asyncio.run(run_answer_cases(agent.parse_message, urgency_as_answer_cases(cases)))
+        score = asyncio.run(run_answer_cases(agent.parse_message, urgency_as_answer_cases(cases),
+                                             item.language))
         return {"total": score.total, "passed": score.passed, **urgency_figures(cases, score)}
-    score = asyncio.run(run_answer_cases(agent.parse_message, cases))
+    score = asyncio.run(run_answer_cases(agent.parse_message, cases, item.language))
     return {"total": score.total, "passed": score.passed, "by_kind": score.by_kind(),
             "failed": {r.id: r.why for r in score.results if not r.passed}}
 
@@ -107,7 +113,7 @@ def score_set(agent: Any, item: EvalSet) -> Dict[str, Any]:
 def line(item: EvalSet, figures: Dict[str, Any]) -> str:
     """One row of the printed table."""
     share = figures["passed"] / figures["total"] if figures["total"] else 0.0
-    row = f"{item.name:<34} {item.kind:<8} {figures['passed']:>4}/{figures['total']:<4} {share:6.1%}"
+    row = f"{item.name:<37} {item.kind:<8} {figures['passed']:>4}/{figures['total']:<4} {share:6.1%}"
     if item.kind == "urgency":
         row += (f"   urgent escalated {figures['escalated']}/{figures['urgent']},"
                 f" false alarms {figures['false_alarms']}/{figures['not_urgent']}")
@@ -145,7 +151,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     quiet()
     agent = load_agent(model)
     results: Dict[str, Any] = {}
-    print(f"{'set':<34} {'kind':<8} {'passed':>9} {'share':>6}")
+    print(f"{'set':<37} {'kind':<8} {'passed':>9} {'share':>6}")
     for item in sets:
         figures = score_set(agent, item)
         results[item.name] = {**figures, "role": item.header().get("role"), "kind": item.kind}

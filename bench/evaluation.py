@@ -128,9 +128,10 @@ def reply_ids(reply: "Reply") -> Tuple[str, ...]:
 
 
 async def run_answer_cases(parse: Callable[[str], Awaitable[Dict]],
-                           cases: Sequence[Dict]) -> AnswerScore:
+                           cases: Sequence[Dict], language: str = "en") -> AnswerScore:
     """Play each case's turns as one conversation, as the answer action would, and check the
-    answer ids of every reply (``parse``: e.g. ``Agent.parse_message``)."""
+    answer ids of every reply (``parse``: e.g. ``Agent.parse_message``; ``language``: the
+    conversation's, as a channel's metadata names it)."""
     from bot.engine.turn import take_turn
 
     results = []
@@ -146,7 +147,7 @@ async def run_answer_cases(parse: Callable[[str], Awaitable[Dict]],
             red = [e.get("value") for e in entities if e.get("entity") == "red_flag"]
             said = take_turn(parsed["intent"]["name"], slots, red_flag=red[-1] if red else None,
                              ranking=parsed.get("intent_ranking") or [], text=turn["text"],
-                             entities=entities)
+                             entities=entities, metadata={"language": language})
             reply = said.reply
             slots.update(said.slots)
             ids = reply_ids(reply)

@@ -21,7 +21,10 @@ from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
 import yaml
 
 from bot import settings
-from bot.engine.knowledge import ContentError, KnowledgeBase, load_knowledge
+from bot.engine.knowledge import (DEFAULT_LANGUAGE, ContentError, KnowledgeBase, content_file,
+                                  language_in_use, load_knowledge)
+
+REVIEWS_NAME = "reviews.yml"
 
 APPROVED, DUE, CHANGED, UNREVIEWED = "approved", "due", "changed", "unreviewed"
 STATES = (APPROVED, DUE, CHANGED, UNREVIEWED)
@@ -248,15 +251,19 @@ def read_reviews(path: Path, kb: KnowledgeBase) -> Reviews:
 
 
 @lru_cache(maxsize=None)
-def _load_cached(path: Path) -> Reviews:
-    return read_reviews(path, load_knowledge())
+def _load_cached(path: Path, language: str) -> Reviews:
+    return read_reviews(path, load_knowledge())  # the knowledge base of ``language``, in use
 
 
 def load_reviews(path: Optional[Path] = None, kb: Optional[KnowledgeBase] = None) -> Reviews:
-    """The sign-off records: of ``path`` (default: ``BME_CONTENT_REVIEWS``, else
-    bot/content/reviews.yml) against ``kb`` (default: :func:`load_knowledge`, then cached)."""
-    path = Path(path) if path is not None else settings.content_reviews_path()
-    return _load_cached(path) if kb is None else read_reviews(path, kb)
+    """The sign-off records of the language in use: of ``path`` (default for English:
+    ``BME_CONTENT_REVIEWS``, else bot/content/reviews.yml; for another language
+    bot/content/<language>/reviews.yml) against ``kb`` (default: :func:`load_knowledge`, cached)."""
+    language = language_in_use()
+    if path is None:
+        path = settings.content_reviews_path() if language == DEFAULT_LANGUAGE else \
+            content_file(REVIEWS_NAME)
+    return _load_cached(Path(path), language) if kb is None else read_reviews(Path(path), kb)
 
 
 def state(answer_id: str, today: date, reviews: Optional[Reviews] = None) -> str:

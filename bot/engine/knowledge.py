@@ -10,16 +10,24 @@ at start-up with a message that names the place to fix.
 from __future__ import annotations
 
 import re
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Dict, Mapping, Optional, Tuple
+from typing import Any, Dict, Iterator, Mapping, Optional, Tuple
 
 import yaml
 
 CONTENT_DIR = Path(__file__).resolve().parents[1] / "content"
 KNOWLEDGE_FILE = CONTENT_DIR / "knowledge.yml"
 UNITS_FILE = CONTENT_DIR / "answer_units.yml"
+
+# The language content is read in: English from bot/content/, another from bot/content/<code>/,
+# the same files with the same ids and fact ids. The loaders below, and through them every reply,
+# read the language of the turn being built (:func:`speaking`).
+DEFAULT_LANGUAGE = "en"
+_SPEAKING: ContextVar[str] = ContextVar("content_language", default=DEFAULT_LANGUAGE)
 
 GENERAL = "general"
 CONTEXTS = (GENERAL, "osteoarthritis", "injury")
@@ -223,9 +231,35 @@ def parse_units(raw: Dict[str, Any], kb: KnowledgeBase, path: Path = UNITS_FILE)
     return replace(kb, units=units, comparisons=tuple(comparisons))
 
 
+@contextmanager
+def speaking(language: str) -> Iterator[None]:
+    """Within this block, content is read in ``language`` ("en", "es")."""
+    token = _SPEAKING.set(language)
+    try:
+        yield
+    finally:
+        _SPEAKING.reset(token)
+
+
+def language_in_use() -> str:
+    return _SPEAKING.get()
+
+
+def content_file(name: str) -> Path:
+    """A content file in the language in use: ``bot/content/<name>``, or ``bot/content/es/<name>``."""
+    language = _SPEAKING.get()
+    return CONTENT_DIR / name if language == DEFAULT_LANGUAGE else CONTENT_DIR / language / name
+
+
+def load_knowledge(path: Optional[Path] = None, units_path: Optional[Path] = None) -> KnowledgeBase:
+    """The knowledge file and the answer units (in the language in use unless paths are given),
+    loaded and validated once per process."""
+    return _load_knowledge(path or content_file(KNOWLEDGE_FILE.name),
+                           units_path or content_file(UNITS_FILE.name))
+
+
 @lru_cache(maxsize=None)
-def load_knowledge(path: Path = KNOWLEDGE_FILE, units_path: Path = UNITS_FILE) -> KnowledgeBase:
-    """Load and validate the knowledge file and the answer units once per process."""
+def _load_knowledge(path: Path, units_path: Path) -> KnowledgeBase:
     with open(path, encoding="utf-8") as handle:
         kb = parse_knowledge(load_yaml(handle), path)
     with open(units_path, encoding="utf-8") as handle:

@@ -15,7 +15,8 @@ from typing import Any, Dict, FrozenSet, List, Mapping, Optional, Sequence, Tupl
 
 
 from bot import reply_kinds as kinds
-from bot.engine.knowledge import CONTENT_DIR, GENERAL, ContentError, KnowledgeBase, load_knowledge, load_yaml
+from bot.engine.knowledge import (CONTENT_DIR, GENERAL, ContentError, KnowledgeBase, content_file,
+                                  load_knowledge, load_yaml)
 from bot.engine.reading import (Clause, find_ask, fold, load_lexicon, presses_for_dose,
                                 read_message)
 from bot.engine.safety import is_settled_story, read_flag_value, safety_check_note, urgent_message
@@ -115,9 +116,14 @@ def _care_team(path: Path, raw: Any) -> Dict[str, str]:
     return parts
 
 
+def load_replies(path: Optional[Path] = None) -> ConversationReplies:
+    """replies.yml in the language in use (unless ``path`` is given), loaded once, checking that
+    every button names a topic."""
+    return _load_replies(path or content_file(REPLIES_FILE.name))
+
+
 @lru_cache(maxsize=None)
-def load_replies(path: Path = REPLIES_FILE) -> ConversationReplies:
-    """Load replies.yml once, checking that every button names a topic."""
+def _load_replies(path: Path) -> ConversationReplies:
     with open(path, encoding="utf-8") as handle:
         raw: Dict[str, Any] = load_yaml(handle)
     topics = load_knowledge().topics

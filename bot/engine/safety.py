@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import Any, Dict, List, Mapping, Match, Optional, Pattern, Set, Tuple
 
 
-from bot.engine.knowledge import CONTENT_DIR, ContentError, load_yaml
+from bot.engine.knowledge import CONTENT_DIR, ContentError, content_file, load_yaml
 
 RED_FLAGS_FILE = CONTENT_DIR / "red_flags.yml"
 # The entity the NLU guard adds when a rule matches; the answer action reads it. Kept here, not in
@@ -41,7 +41,9 @@ _APOSTROPHES = str.maketrans({"\u2019": "'", "\u2018": "'", "\u02bc": "'", "`": 
 _SPACE = re.compile(r"\s+")
 # Where a clause ends. A sentence end (group `stop`) also ends the reach of a past marker; a comma,
 # colon, bracket, "but"/"though"/... or the "and" of "and now" only starts a new clause.
-_BREAK = re.compile(r"(?P<stop>[.!?;]+)|[,:()]|\b(?:but|though|although|however|whereas)\b"
+# (Spanish too: "pero", "aunque", "sin embargo"; "sin fiebre", "ni fiebre" said absent.)
+_BREAK = re.compile(r"(?P<stop>[.!?;]+)|[,:()]|\b(?:but|though|although|however|whereas|pero|aunque|"
+                    r"sin embargo)\b"
                     r"|\band(?= now\b)")
 _STOP = re.compile(r"[.!?;]+")
 _NEVER = re.compile(r"(?!)")
@@ -49,7 +51,7 @@ _PRESENT_REACH = 2  # words before a warning sign that can put it in the present
 # A warning sign said to be absent does not count: "no fever", "not swollen", "without any numbness",
 # "isn't red or swollen or hot"; a comma ends the reach ("I don't know, he can't stand" escalates).
 _NEGATED = re.compile(r"(?<![\w'])(?:no|not|without|nor|never|zero|denies|isn't|isnt|aren't|arent|"
-                      r"wasn't|wasnt|don't|dont|doesn't|doesnt|didn't|didnt|nothing)\s+"
+                      r"wasn't|wasnt|don't|dont|doesn't|doesnt|didn't|didnt|nothing|sin|ni|nada de)\s+"
                       r"(?:(?:[\w']+\s+){0,2}|(?:[\w']+,?\s+(?:or|and|nor)\s+){1,3})$")
 _SETTLED_LISTS = ("past", "then", "resolved", "not_yet", "ongoing", "recurring", "present",
                   "set_aside")
@@ -332,11 +334,20 @@ def parse_red_flags(raw: Dict[str, Any], path: Path = RED_FLAGS_FILE) -> RedFlag
     return RedFlagRules(tuple(rules), messages, _parse_markers(raw.get("settled"), path))
 
 
+def load_red_flags(path: Optional[Path] = None) -> RedFlagRules:
+    """The rules and urgent messages in the language in use (unless ``path`` is given), compiled
+    once per process. Every language uses the phone numbers of ``bot/content/red_flags.yml``."""
+    return _load_red_flags(path or content_file(RED_FLAGS_FILE.name))
+
+
 @lru_cache(maxsize=None)
-def load_red_flags(path: Path = RED_FLAGS_FILE) -> RedFlagRules:
-    """Load and compile the rules once per process."""
+def _load_red_flags(path: Path) -> RedFlagRules:
     with open(path, encoding="utf-8") as handle:
-        return parse_red_flags(load_yaml(handle), path)
+        raw = load_yaml(handle) or {}
+    if path != RED_FLAGS_FILE:
+        with open(RED_FLAGS_FILE, encoding="utf-8") as handle:
+            raw = {**raw, "numbers": (load_yaml(handle) or {}).get("numbers") or {}}
+    return parse_red_flags(raw, path)
 
 
 def find_red_flag(text: str) -> Optional[RedFlag]:

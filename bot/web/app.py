@@ -23,7 +23,10 @@ from urllib.parse import urlsplit
 
 from aiohttp import web
 
-from bot.engine.knowledge import load_knowledge
+import json
+
+from bot.engine.knowledge import load_knowledge, speaking
+from bot.engine.language import ENGLISH, LANGUAGES, from_metadata
 from bot.engine.replies import disclaimer, load_replies, topic_button
 from bot.web.staff.pages import StaffConfig, add_staff_routes
 from bot.web.take_home_page import add_summary_route
@@ -140,12 +143,47 @@ async def demo_page(request: web.Request) -> web.Response:
     return _render("index.html", {"rasa_url": rasa_url}, rasa_url)
 
 
+def page_language(query: Optional[str], accept_language: Optional[str]) -> str:
+    """The language a page starts in: ``?lang=``, else the browser's first language the
+    assistant speaks (``Accept-Language``), else English."""
+    asked = from_metadata({"language": query})
+    if asked:
+        return asked
+    for part in (accept_language or "").split(","):
+        found = from_metadata({"language": part.split(";")[0].strip()})
+        if found:
+            return found
+    return ENGLISH
+
+
+def kiosk_content() -> str:
+    """What the kiosk shows from the content, in every language (JSON): the disclaimer and the
+    title of each question button by its payload, so the page relabels itself when the
+    conversation switches language."""
+    content = {}
+    for language in LANGUAGES:
+        with speaking(language):
+            kb = load_knowledge()
+            content[language] = {"disclaimer": disclaimer(), "topics": {
+                topic_button(kb, t).payload: topic_button(kb, t).title for t in kb.topics}}
+    return json.dumps(content, ensure_ascii=False, sort_keys=True)
+
+
 async def kiosk_page(request: web.Request) -> web.Response:
-    """``/kiosk``: the kiosk page; ``?idle=`` and ``?warning=`` set its timeouts in seconds."""
+    """``/kiosk``: the kiosk page; ``?idle=`` and ``?warning=`` set its timeouts in seconds,
+    ``?lang=es`` its language (default: the browser's)."""
     config = request.app[CONFIG_KEY]
     rasa_url = _rasa_url(request)
+    language = page_language(request.query.get("lang"), request.headers.get("Accept-Language"))
+    with speaking(language):
+        return _kiosk(request, config, rasa_url, language)
+
+
+def _kiosk(request: web.Request, config: WebConfig, rasa_url: str, language: str) -> web.Response:
     return _render("kiosk.html", {
         "rasa_url": rasa_url,
+        "lang": language,
+        "content": kiosk_content(),
         "disclaimer": disclaimer(),
         "idle_s": _seconds(request, "idle", config.kiosk_idle_s),
         "warning_s": _seconds(request, "warning", config.kiosk_warning_s),

@@ -82,7 +82,8 @@ async def test_red_flag_entity_sends_the_crisis_message_only() -> None:
     red_flag = {"entity": "red_flag", "value": "crisis", "start": 0, "end": 10}
     messages, events = await run(ActionAnswer(), tracker("emergency", entities=[red_flag]))
     assert len(messages) == 1 and "988" in messages[0]["text"] and messages[0]["buttons"] == []
-    assert messages[0][KIND_KEY] == {"kind": "urgent", "answer_id": "urgent/crisis"}  # no feedback
+    assert messages[0][KIND_KEY] == {"kind": "urgent", "answer_id": "urgent/crisis",
+                                      "language": "en"}  # no feedback
     assert events[0] == SlotSet("answer_id", "urgent/crisis") and len(events) == 2
 
 
@@ -101,7 +102,7 @@ async def test_feedback_is_stored_with_the_answer_it_rates_and_changes_no_slot()
     messages, events = await run(ActionAnswer(), tracker("feedback_not_helpful", slots,
                                                          text="/feedback_not_helpful"))
     assert events == []
-    assert messages[0][KIND_KEY] == {"kind": "feedback", "answer_id": None, "feedback": {
+    assert messages[0][KIND_KEY] == {"kind": "feedback", "answer_id": None, "language": "en", "feedback": {
         "rating": "not_helpful", "answer_id": "term/lesion"}}
     assert [b["payload"] for b in messages[0]["buttons"]] == [
         "/feedback_too_hard", "/feedback_not_answered", "/feedback_worried"]

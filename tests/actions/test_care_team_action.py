@@ -48,7 +48,8 @@ async def test_talk_to_a_person_gets_the_line_and_the_card_of_the_settings() -> 
     assert len(messages) == 1
     assert messages[0]["text"] == f"{load_replies().get('talk_to_person')[0]}\n{CARD}"
     assert messages[0]["buttons"] == []
-    assert messages[0][KIND_KEY] == {"kind": "care_team", "answer_id": None}
+    assert messages[0][KIND_KEY] == {"kind": "care_team", "answer_id": None,
+                                      "language": "en"}
 
 
 async def test_an_answer_that_names_a_doctor_ends_with_the_card_and_keeps_its_feedback() -> None:

@@ -29,3 +29,38 @@ def test_an_answer_leaves_what_it_answered_for_the_next_turn() -> None:
 def test_the_patients_context_comes_from_the_slots() -> None:
     turn = take_turn("ask_serious", {"cause": "osteoarthritis"}, text="is it serious?")
     assert turn.reply.answer_ids == ("serious/osteoarthritis",)
+
+
+def test_typing_espanol_switches_the_conversation_and_says_so_in_spanish() -> None:
+    turn = take_turn("out_of_scope", {}, text="Español")
+    assert turn.slots["language"] == "es" and turn.language == "es"
+    assert "español" in turn.reply.text and "médico" in turn.reply.text  # and the disclaimer
+    back = take_turn("out_of_scope", {"language": "es"}, text="english")
+    assert back.slots["language"] == "en" and "English" in back.reply.text
+
+
+def test_the_channels_language_starts_the_conversation_and_is_kept() -> None:
+    turn = take_turn("greet", {}, text="hola", metadata={"language": "es-MX"})
+    assert turn.language == "es" and turn.slots["language"] == "es"
+    assert turn.reply.name == "greet" and "Hola" in turn.reply.text
+    assert take_turn("greet", {"language": "es"}, text="hola", metadata={"language": "en"}).language == "es"
+
+
+def test_a_message_in_the_other_language_gets_only_an_offer_in_that_language() -> None:
+    turn = take_turn("ask_serious", {}, text="mi mama tiene edema en la rodilla, es grave?")
+    assert turn.reply.name == "language_offer" and turn.language == "es"
+    assert [(b.title, b.payload) for b in turn.reply.buttons] == [("Español", "español")]
+    assert "language" not in turn.slots  # an offer never switches by itself
+    english = take_turn("ask_serious", {"language": "es"}, text="my mri shows bone marrow edema, is it serious?")
+    assert english.reply.name == "language_offer" and "English" in english.reply.text
+
+
+def test_a_warning_sign_in_spanish_escalates_in_an_english_conversation() -> None:
+    turn = take_turn("nlu_fallback", {}, text="mi papa se cayo y no puede pararse")
+    assert turn.kind == "urgent" and turn.language == "es" and "911" in turn.reply.text
+
+
+def test_a_button_in_a_spanish_conversation_gets_its_topic_in_spanish() -> None:
+    turn = take_turn("ask_treatment", {"language": "es"}, text="/ask_treatment")
+    assert turn.kind == "answer" and turn.reply.answer_ids == ("treatment/general",)
+    assert turn.language == "es" and "tratamiento" in turn.reply.text.lower()

@@ -26,13 +26,58 @@
 
   const ALLOWED_TAGS = ["p", "br", "strong", "em", "a", "ul", "ol", "li", "code"];
   const ESCAPES = { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" };
-  const STATUS_TEXT = {
-    connecting: "Connecting to the assistant…",
-    online: "",
-    lost: "Connection lost. Messages you type will be sent when it is back.",
-    reconnecting: "Connection lost. Reconnecting… Messages you type will be sent when it is back.",
-    back: "Connected again.",
+  /** The page's own words in each language the assistant speaks (its replies come from it). */
+  const WORDS = {
+    en: {
+      connecting: "Connecting to the assistant…",
+      online: "",
+      lost: "Connection lost. Messages you type will be sent when it is back.",
+      reconnecting: "Connection lost. Reconnecting… Messages you type will be sent when it is back.",
+      back: "Connected again.",
+      youSaid: "You said: ",
+      botSaid: "The assistant said: ",
+      pending: "Waiting to send",
+      deleteChat: "Delete my chat",
+      helpful: "Was this answer helpful?",
+      // the widget's and the kiosk's own labels
+      startOver: "Start over", erase: "Delete chat", takeHome: "Take this home", close: "Close",
+      closeLabel: "Close chat", conversation: "Conversation", typing: "The assistant is typing",
+      suggested: "Suggested questions", question: "Your question", send: "Send",
+      switchLabel: "Switch to English", title: "Questions about bone marrow edema?",
+      kioskTitle: "Questions about bone marrow edema", readAloud: "Read aloud",
+      about: "About this assistant", moreQuestions: "More questions", mainQuestions: "Main questions",
+      typeQuestion: "Or type a question", stillThere: "Are you still there?",
+      clearIn: "For your privacy, this screen will clear in", seconds: "seconds.",
+      stillHere: "I'm still here", takeHomeTitle: "Take your answers home",
+      takeHomeFrame: "Your answers to take home",
+    },
+    es: {
+      connecting: "Conectando con el asistente…",
+      online: "",
+      lost: "Se perdió la conexión. Lo que escriba se enviará cuando vuelva.",
+      reconnecting: "Se perdió la conexión. Reconectando… Lo que escriba se enviará cuando vuelva.",
+      back: "Conectado de nuevo.",
+      youSaid: "Usted dijo: ",
+      botSaid: "El asistente dijo: ",
+      pending: "Esperando para enviar",
+      deleteChat: "Borrar mi chat",
+      helpful: "¿Le fue útil esta respuesta?",
+      startOver: "Empezar de nuevo", erase: "Borrar chat", takeHome: "Llévelo a casa",
+      close: "Cerrar", closeLabel: "Cerrar el chat", conversation: "Conversación",
+      typing: "El asistente está escribiendo", suggested: "Preguntas sugeridas",
+      question: "Su pregunta", send: "Enviar", switchLabel: "Cambiar a español",
+      title: "¿Preguntas sobre el edema de médula ósea?",
+      kioskTitle: "Preguntas sobre el edema de médula ósea", readAloud: "Leer en voz alta",
+      about: "Sobre este asistente", moreQuestions: "Más preguntas",
+      mainQuestions: "Preguntas principales", typeQuestion: "O escriba una pregunta",
+      stillThere: "¿Sigue ahí?", clearIn: "Por su privacidad, esta pantalla se borrará en",
+      seconds: "segundos.", stillHere: "Sigo aquí", takeHomeTitle: "Lleve sus respuestas a casa",
+      takeHomeFrame: "Sus respuestas para llevar a casa",
+    },
   };
+  /** The message that switches the conversation to a language (the assistant's switch words). */
+  const SWITCH_WORDS = { en: "english", es: "español" };
+  const LANGUAGE_NAMES = { en: "English", es: "Español" };
   const BACK_NOTICE_MS = 5000;
   const FEEDBACK_PAYLOADS = ["/feedback_helpful", "/feedback_not_helpful"];
   const DELETE_PAYLOAD = "/delete_my_chat";
@@ -81,9 +126,15 @@
     return node;
   }
 
-  function freshState() {
+  function freshState(language) {
     return { sessionId: null, started: false, messages: [], quickReplies: [], outbox: [],
-      summary: null };
+      summary: null, language };
+  }
+
+  /** The language to start in: one the assistant speaks, from the browser's (es-MX -> es). */
+  function startingLanguage(preferred) {
+    const code = String(preferred || "").toLowerCase().split("-")[0];
+    return WORDS[code] ? code : "en";
   }
 
   /** One conversation with the assistant, drawn into elements the page provides. */
@@ -105,11 +156,17 @@
      *   whether the page shows this quick reply as a button of its own already (then not drawn).
      * @param {function(?string)} [options.onSummary] called with the take-home summary's path
      *   (/summary?v=...&a=...: answer ids only) when it changes, and with null when it is gone.
+     * @param {string} [options.language] the language to start in (default: the browser's); the
+     *   choice made in the conversation is kept, through "Start over" too.
+     * @param {function(string)} [options.onLanguage] called with the conversation's language
+     *   ("en", "es") at start and whenever it changes, for the page to relabel itself.
      */
     constructor(options) {
       this.options = Object.assign(
         { storageKey: "bme-chat", initPayload: "/greet", hiddenBotText: "",
-          onBotMessage: () => {}, afterQuickReply: () => {}, onSummary: () => {} }, options);
+          onBotMessage: () => {}, afterQuickReply: () => {}, onSummary: () => {},
+          onLanguage: () => {}, language: startingLanguage(global.navigator && global.navigator.language) },
+        options);
       this.socket = null;
       this.nextAbout = null; // what the next "bot_uttered" part is, told just before it
       this.ready = false;
@@ -123,9 +180,11 @@
       const { storage, storageKey } = this.options;
       try {
         const saved = storage && JSON.parse(storage.getItem(storageKey));
-        if (saved && Array.isArray(saved.messages)) return Object.assign(freshState(), saved);
+        if (saved && Array.isArray(saved.messages)) {
+          return Object.assign(freshState(this.options.language), saved);
+        }
       } catch (error) { /* unreadable: start afresh */ }
-      return freshState();
+      return freshState(startingLanguage(this.options.language));
     }
 
     save() {
@@ -136,6 +195,7 @@
     /** Draw what the conversation holds so far (after a reload) and connect. */
     start() {
       this.options.onSummary(this.state.summary || null);
+      this.options.onLanguage(this.language);
       this.options.log.replaceChildren();
       this.state.messages.forEach((message) => this.draw(message));
       this.drawQuickReplies();
@@ -144,6 +204,22 @@
 
     get started() {
       return this.socket !== null;
+    }
+
+    /** The conversation's language ("en", "es"). */
+    get language() {
+      return WORDS[this.state.language] ? this.state.language : "en";
+    }
+
+    /** The page's words in the conversation's language. */
+    get words() {
+      return WORDS[this.language];
+    }
+
+    /** Switch the conversation to ``language``: the assistant says so, in it. */
+    switchTo(language) {
+      if (!WORDS[language] || language === this.language) return;
+      this.send(SWITCH_WORDS[language], LANGUAGE_NAMES[language]);
     }
 
     connect() {
@@ -210,7 +286,10 @@
     flush() {
       if (!this.ready || !this.state.outbox.length) return;
       for (const item of this.state.outbox.splice(0)) {
-        this.socket.emit("user_uttered", { message: item.message, session_id: this.state.sessionId });
+        // customData: Rasa's socket.io metadata; the assistant answers in this language until the
+        // patient switches (bot/engine/language.py)
+        this.socket.emit("user_uttered", { message: item.message, session_id: this.state.sessionId,
+          customData: { language: this.language } });
         const shown = this.state.messages.find((m) => m.id && m.id === item.id);
         if (shown) {
           delete shown.pending;
@@ -231,6 +310,10 @@
       this.setTyping(false);
       const text = typeof message.text === "string" ? message.text : "";
       const about = described && typeof described === "object" ? described : {};
+      if (WORDS[about.language] && about.language !== this.state.language) {
+        this.state.language = about.language;
+        this.options.onLanguage(about.language);
+      }
       if (about.kind === "deleted") {
         this.startOver(false);
         this.add({ from: "bot", text, notice: true });
@@ -246,11 +329,11 @@
       const isAnswer = about.kind === "answer" && Array.isArray(message.quick_replies);
       const feedback = isAnswer ? replies.filter((r) => FEEDBACK_PAYLOADS.includes(r.payload)) : [];
       if (text && text.trim() !== this.options.hiddenBotText.trim()) {
-        const shown = { from: "bot", text };
+        const shown = { from: "bot", text, language: this.language };
         if (isAnswer && typeof about.review === "string") shown.review = about.review;
         if (feedback.length) {
           shown.feedback = feedback;
-          shown.feedbackQuestion = String(about.feedback_question || "Was this answer helpful?");
+          shown.feedbackQuestion = String(about.feedback_question || this.words.helpful);
         }
         this.add(shown);
       }
@@ -263,7 +346,7 @@
 
     /** Ask the assistant to delete this conversation from its records ("delete my chat"). */
     deleteChat(shown) {
-      this.send(DELETE_PAYLOAD, shown || "Delete my chat");
+      this.send(DELETE_PAYLOAD, shown || this.words.deleteChat);
     }
 
     add(message) {
@@ -276,8 +359,9 @@
     draw(message) {
       const node = element("div", `bme-message bme-message--${message.from}`);
       if (message.id) node.dataset.id = message.id;
+      if (message.language) node.lang = message.language;  // read aloud and shown in its language
       node.append(element("span", "bme-visually-hidden",
-        message.from === "user" ? "You said: " : "The assistant said: "));
+        message.from === "user" ? this.words.youSaid : this.words.botSaid));
       const body = element("div", "bme-text");
       if (message.from === "user") body.textContent = message.text;
       else body.append(renderMarkdown(message.text));
@@ -285,7 +369,7 @@
       if (message.notice) node.classList.add("bme-message--notice");
       if (message.review) node.append(element("p", "bme-review", message.review));
       if (message.feedback && message.feedback.length) node.append(this.feedbackGroup(message));
-      if (message.pending) node.append(element("span", "bme-pending", "Waiting to send"));
+      if (message.pending) node.append(element("span", "bme-pending", this.words.pending));
       this.options.log.append(node);
       this.reveal(node);
       return node;
@@ -357,7 +441,7 @@
 
     setStatus(state) {
       clearTimeout(this.statusTimer);
-      this.options.status.textContent = STATUS_TEXT[state];
+      this.options.status.textContent = this.words[state];
       this.options.status.dataset.state = state;
       if (state === "back") this.statusTimer = setTimeout(() => this.setStatus("online"), BACK_NOTICE_MS);
     }
@@ -374,7 +458,7 @@
         this.socket = null;
       }
       if (this.options.storage) this.options.storage.removeItem(this.options.storageKey);
-      this.state = freshState();
+      this.state = freshState(this.language);  // the language chosen lasts through "Start over"
       if (!greet) this.state.started = true;
       this.hadConnection = false;
       this.setTyping(false);
@@ -382,5 +466,5 @@
     }
   }
 
-  global.BmeChat = { Conversation, renderMarkdown };
+  global.BmeChat = { Conversation, renderMarkdown, WORDS, LANGUAGE_NAMES, startingLanguage };
 })(window);

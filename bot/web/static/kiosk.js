@@ -10,6 +10,11 @@
  * button; then everything is reset: transcript cleared, a new conversation id (so Rasa starts a
  * new tracker: no slot is carried over), speech stopped. The kiosk keeps nothing in storage, so
  * after a reset (or a reload) nothing of the previous person's conversation can be reached.
+ *
+ * Languages: the page starts in `data-language` (the server's pick: ?lang=, else the browser's);
+ * the switch in the header (English / Español) changes the conversation's language, and the page
+ * relabels itself in place from the shared WORDS (chat-core.js) and `data-content` (the
+ * disclaimer and question titles in each language); read-aloud speaks in that language.
  */
 (function () {
   "use strict";
@@ -32,6 +37,9 @@
     (button) => button.dataset.payload));
   const speech = "speechSynthesis" in window ? window.speechSynthesis : null;
 
+  const content = JSON.parse(body.dataset.content || "{}");
+  const switcher = $("kiosk-language");
+  let language = body.dataset.language || "en";
   let idleTimer = null;
   let countdownTimer = null;
   let lastAnswer = null;
@@ -60,7 +68,7 @@
   function speak(textElement) {
     if (!speech || readAloud.getAttribute("aria-pressed") !== "true" || !textElement) return;
     const utterance = new SpeechSynthesisUtterance(textElement.textContent);
-    utterance.lang = "en";
+    utterance.lang = language;
     speech.speak(utterance);
   }
 
@@ -71,8 +79,36 @@
     if (on) speak(lastAnswer);
   }
 
-  const conversation = new window.BmeChat.Conversation({
+  /** Every label of the page in ``code``; the switch offers the other language. */
+  function relabel(code) {
+    const words = window.BmeChat.WORDS[code];
+    const own = content[code];
+    if (!words || !own) return;
+    language = code;
+    document.documentElement.lang = code;
+    document.querySelectorAll("[data-word]").forEach((node) => {
+      node.textContent = words[node.dataset.word];
+    });
+    document.querySelectorAll("[data-label]").forEach((node) => {
+      node.setAttribute(node.tagName === "IFRAME" ? "title" : "aria-label", words[node.dataset.label]);
+    });
+    document.querySelectorAll(".kiosk-question").forEach((button) => {
+      if (own.topics[button.dataset.payload]) button.textContent = own.topics[button.dataset.payload];
+    });
+    $("kiosk-disclaimer").textContent = own.disclaimer;
+    if (conversation) conversation.options.hiddenBotText = own.disclaimer;
+    const other = code === "es" ? "en" : "es";
+    switcher.textContent = window.BmeChat.LANGUAGE_NAMES[other];
+    switcher.lang = other;
+    switcher.setAttribute("aria-label", window.BmeChat.WORDS[other].switchLabel);
+    switcher.dataset.language = other;
+  }
+
+  let conversation = null;
+  conversation = new window.BmeChat.Conversation({
     serverUrl: body.dataset.serverUrl,
+    language,
+    onLanguage: relabel,
     log,
     replies: $("kiosk-replies"),
     typing: $("kiosk-typing"),
@@ -178,6 +214,11 @@
     input.value = "";
   });
   $("kiosk-start-over").addEventListener("click", reset);
+  switcher.addEventListener("click", () => {
+    setMore(false);
+    conversation.switchTo(switcher.dataset.language);
+    armIdleTimer();
+  });
   $("kiosk-take-home").addEventListener("click", showSummary);
   $("kiosk-summary-close").addEventListener("click", () => {
     closeSummary();

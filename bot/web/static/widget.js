@@ -9,10 +9,13 @@
  *
  * Settings (all optional but data-server-url):
  *   data-server-url        Rasa's URL (its socket.io channel). Default: this page's host, port 5005.
- *   data-title             heading of the chat panel and text of the button that opens it.
+ *   data-title             heading of the chat panel and text of the button that opens it;
+ *   data-title-es          the same in Spanish.
  *   data-primary-color     colour of the header, the open button and your messages.
  *   data-on-primary-color  text colour on that colour (keep a contrast of at least 4.5:1).
  *   data-open              "true" to start open; otherwise it starts closed.
+ *   data-language          "en" or "es" to start in; default: the browser's language. A switch
+ *                          in the panel's header (English / Español) changes it at any time.
  *
  * It loads its own files (CSS, socket.io client, marked, DOMPurify, chat-core.js) from beside
  * itself, so the page needs nothing else. The conversation lives in sessionStorage: it survives
@@ -32,10 +35,12 @@
   function settings(data) {
     return {
       serverUrl: data.serverUrl || `${location.protocol}//${location.hostname}:5005`,
-      title: data.title || "Questions about bone marrow edema?",
+      title: data.title || "",
+      titleEs: data.titleEs || "",
       primary: data.primaryColor || "#0b5cad",
       onPrimary: data.onPrimaryColor || "#ffffff",
       open: data.open === "true",
+      language: data.language || navigator.language,
     };
   }
 
@@ -75,6 +80,7 @@
     counter += 1;
     const launcher = el("button", { type: "button", class: "bme-launcher", "aria-expanded": "false",
       "aria-controls": id("panel"), text: config.title });
+    const language = el("button", { type: "button", class: "bme-tool bme-language" });
     const startOver = el("button", { type: "button", class: "bme-tool", text: "Start over" });
     const erase = el("button", { type: "button", class: "bme-tool", text: "Delete chat" });
     const takeHome = el("a", { class: "bme-tool", target: "_blank", rel: "noopener",
@@ -99,7 +105,7 @@
       "aria-labelledby": id("title"), hidden: "" }, [
       el("div", { class: "bme-header" }, [
         el("h2", { id: id("title"), class: "bme-title", text: config.title }),
-        el("div", { class: "bme-tools" }, [takeHome, startOver, erase, close])]),
+        el("div", { class: "bme-tools" }, [language, takeHome, startOver, erase, close])]),
       status, log, typing, replies, form]);
     const root = el("div", { class: "bme-widget" }, [panel, launcher]);
     root.style.setProperty("--bme-primary", config.primary);
@@ -115,7 +121,35 @@
         else takeHome.removeAttribute("href");
         takeHome.hidden = !path;
       },
+      language: config.language,
+      onLanguage: relabel,
     });
+
+    /** Every label in the conversation's language; the switch offers the other one. */
+    function relabel(code) {
+      const words = window.BmeChat.WORDS[code] || window.BmeChat.WORDS.en;
+      const other = code === "es" ? "en" : "es";
+      const title = (code === "es" ? config.titleEs : config.title) || words.title;
+      panel.lang = code;
+      launcher.lang = code;
+      launcher.textContent = title;
+      panel.querySelector(".bme-title").textContent = title;
+      startOver.textContent = words.startOver;
+      erase.textContent = words.erase;
+      takeHome.textContent = words.takeHome;
+      close.textContent = words.close;
+      close.setAttribute("aria-label", words.closeLabel);
+      log.setAttribute("aria-label", words.conversation);
+      typing.querySelector(".bme-visually-hidden").textContent = words.typing;
+      replies.setAttribute("aria-label", words.suggested);
+      form.querySelector("label").textContent = words.question;
+      form.querySelector(".bme-send").textContent = words.send;
+      language.textContent = window.BmeChat.LANGUAGE_NAMES[other];
+      language.lang = other;
+      language.setAttribute("aria-label", window.BmeChat.WORDS[other].switchLabel);
+      language.dataset.language = other;
+    }
+    relabel(conversation.language);
 
     function setOpen(open, focus) {
       panel.hidden = !open;
@@ -130,6 +164,11 @@
     close.addEventListener("click", () => setOpen(false, true));
     panel.addEventListener("keydown", (event) => {
       if (event.key === "Escape") setOpen(false, true);
+    });
+    language.addEventListener("click", () => {
+      if (!conversation.started) conversation.start();
+      conversation.switchTo(language.dataset.language);
+      input.focus();
     });
     startOver.addEventListener("click", () => {
       conversation.startOver();
