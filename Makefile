@@ -79,9 +79,11 @@ retention: $(VENV)/.installed
 	$(PY) -m bot.stores.retention --days $(DAYS)
 
 # The printable review sheet of every answer, for a clinician to check and sign:
-# reports/content-review.html (docs/reviewers/review-workflow.md).
+# reports/content-review.html, and reports/content-review-es.html for the Spanish (to be signed by a
+# qualified medical translator and a clinician) (docs/reviewers/review-workflow.md).
 content-review: $(VENV)/.installed
 	$(PY) -m bot.clinic.review_sheet
+	$(PY) -m bot.clinic.review_sheet --language es
 
 # Python 3.10 virtual environment with the pinned dependencies.
 $(VENV)/.installed: requirements.lock requirements-models.lock scripts/find_python.sh

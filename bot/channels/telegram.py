@@ -85,6 +85,14 @@ def update_text(update: Mapping[str, Any]) -> Optional[Tuple[str, Optional[str]]
     return str(chat["id"]), START_PAYLOAD if command == START_COMMAND else text
 
 
+def user_language(update: Mapping[str, Any]) -> Dict[str, str]:
+    """The metadata that names the sender's Telegram language ("es", "en-GB"): a conversation
+    starts in it (bot/engine/language.py) until the patient types "english" or "español"."""
+    sender = (update.get("message") or {}).get("from") or {}
+    code = sender.get("language_code") if isinstance(sender, Mapping) else None
+    return {"language": code} if isinstance(code, str) and code else {}
+
+
 class TelegramOutput(PlatformOutput):
     """Sends messages to one bot's chats."""
 
@@ -175,7 +183,8 @@ class TelegramInput(InputChannel):
                 return response.text("ignored")
             sender, text = found
             text = await chosen_text(request.app.ctx.agent, sender, text, numbered=False)
-            await handle(UserMessage(text, out_channel, sender, input_channel=self.name()))
+            await handle(UserMessage(text, out_channel, sender, input_channel=self.name(),
+                                     metadata=user_language(update)))
             return response.text("success")
 
         return telegram

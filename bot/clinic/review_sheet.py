@@ -18,8 +18,11 @@ from typing import Dict, List, Mapping, Optional, Sequence, Tuple
 
 
 from bot.settings import SettingsError
-from bot.engine.knowledge import KNOWLEDGE_FILE, UNITS_FILE, Answer, ContentError, KnowledgeBase, load_knowledge, load_yaml
-from bot.clinic.readability import MAX_GRADE, reading_grade
+from bot.engine.knowledge import (DEFAULT_LANGUAGE, KNOWLEDGE_FILE, UNITS_FILE, Answer, ContentError,
+                                  KnowledgeBase, content_file, language_in_use, load_knowledge,
+                                  load_yaml, speaking)
+from bot.engine.language import LANGUAGES
+from bot.clinic.readability import MAX_GRADE, MIN_SPANISH_EASE, reading_grade, spanish_ease
 from bot.clinic.reviews import STATES, Review, Reviews, fingerprint, load_reviews, long_date
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -58,8 +61,9 @@ def _when(day: Optional[date]) -> str:
     return long_date(day) if day else "none yet"
 
 
-def content_versions(paths: Sequence[Path] = (KNOWLEDGE_FILE, UNITS_FILE)) -> Dict[str, str]:
-    """Each content file's ``version:``, by file name."""
+def content_versions(paths: Optional[Sequence[Path]] = None) -> Dict[str, str]:
+    """Each content file's ``version:``, by file name (those of the language in use)."""
+    paths = paths or (content_file(KNOWLEDGE_FILE.name), content_file(UNITS_FILE.name))
     return {path.name: str((load_yaml(path.read_text(encoding="utf-8")) or {}).get("version", "?"))
             for path in paths}
 
@@ -75,13 +79,21 @@ def _table(rows: Sequence[Tuple[str, str]], caption: str, css: str = "", row_css
 def render_answer(answer: Answer, state: str, review: Review, number: int = 1,
                   period_months: int = 12) -> str:
     """One answer's section: what it says, what it rests on, how it stands, and where to sign."""
-    aid, grade = answer.answer_id, reading_grade(answer.text)
+    aid = answer.answer_id
     text = "".join(f"<p>{_e(part)}</p>" for part in answer.full_text.split("\n\n"))
-    hard = f" (above {MAX_GRADE}: make it plainer before signing)" if grade > MAX_GRADE else ""
+    if language_in_use() == DEFAULT_LANGUAGE:
+        grade = reading_grade(answer.text)
+        hard = f" (above {MAX_GRADE}: make it plainer before signing)" if grade > MAX_GRADE else ""
+        reading = ("Reading grade", _e(f"{grade:.1f}{hard}"))
+    else:  # Spanish: Fernández-Huerta's ease, higher is easier
+        ease = spanish_ease(answer.text)
+        hard = f" (below {MIN_SPANISH_EASE}: make it plainer before signing)" \
+            if ease < MIN_SPANISH_EASE else ""
+        reading = ("Reading ease (Fernández-Huerta)", _e(f"{ease:.0f}{hard}"))
     current = fingerprint(answer.full_text)
     signed = f" (signed text: {_e(review.fingerprint)})" if review.fingerprint not in (None, current) else ""
     details = [("Text", text), ("Fact ids", _e(", ".join(answer.facts) or "none (states no fact)")),
-               ("Reading grade", _e(f"{grade:.1f}{hard}")), ("Review state", _e(STATE_WORDS[state])),
+               reading, ("Review state", _e(STATE_WORDS[state])),
                ("Reviewer", _e(review.reviewer or "none yet")), ("Approved", _e(_when(review.approved))),
                ("Next review", _e(_when(review.next_review))), ("Version", _e(review.version)),
                ("Fingerprint of this text", f"<code>{_e(current)}</code>{signed}")]
@@ -112,6 +124,7 @@ def render_sheet(kb: KnowledgeBase, reviews: Reviews, today: date,
         f"<title>Review sheet: bone marrow edema answers, {_e(long_date(today))}</title>\n"
         f"<style>{STYLE}</style>\n</head>\n<body>\n<main>\n"
         f"<h1>Review sheet: the answers of the bone marrow edema assistant</h1>\n"
+        f"{_language_note()}"
         f"<p>Content: {_e(version_text)}. Made on {_e(long_date(today))}. "
         f"Sign-offs are recorded in <code>{_e(reviews.path)}</code>.</p>\n"
         f"<table><caption>Answers by review state</caption>\n<tr><th scope=\"col\">State</th>"
@@ -147,15 +160,30 @@ def _day(text: str) -> date:
         raise argparse.ArgumentTypeError(f"write the date as YYYY-MM-DD, not {text!r}") from None
 
 
+def _language_note() -> str:
+    """For a translation, who must sign it: a qualified medical translator, then a clinician."""
+    language = language_in_use()
+    if language == DEFAULT_LANGUAGE:
+        return ""
+    return (f'<p class="translation"><strong>Translation ({_e(language)}).</strong> Each text is '
+            "pending review by a qualified medical translator. It is approved only when a "
+            "qualified medical translator has checked it against the English answer and a "
+            "clinician has checked it against the article; both sign.</p>\n")
+
+
 def main(argv: Optional[Sequence[str]] = None) -> int:
     parser = argparse.ArgumentParser(description="Write the printable review sheet of every answer.")
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help=f"default: {DEFAULT_OUT}")
     parser.add_argument("--today", type=_day, default=None, help="the sheet's date (YYYY-MM-DD)")
+    parser.add_argument("--language", default=DEFAULT_LANGUAGE, choices=LANGUAGES,
+                        help="the answers of this language (es: default out content-review-es.html)")
     args = parser.parse_args(argv)
     today = args.today or date.today()
+    if args.language != DEFAULT_LANGUAGE and args.out == DEFAULT_OUT:
+        args.out = DEFAULT_OUT.with_name(f"{DEFAULT_OUT.stem}-{args.language}{DEFAULT_OUT.suffix}")
     try:
-        kb = load_knowledge()
-        sheet = render_sheet(kb, load_reviews(), today)
+        with speaking(args.language):
+            sheet = render_sheet(load_knowledge(), load_reviews(), today)
     except (ContentError, SettingsError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2

@@ -19,7 +19,7 @@ from typing import Iterable, List, Optional, Sequence, Tuple
 from urllib.parse import urlencode
 
 from bot.settings import public_url
-from bot.engine.knowledge import load_knowledge
+from bot.engine.knowledge import DEFAULT_LANGUAGE, language_in_use, load_knowledge
 from bot.engine.replies import Reply, disclaimer, load_replies
 from bot.clinic.reviews import review_note
 from bot.engine.safety import urgent_message
@@ -54,9 +54,14 @@ class Summary:
     version: str
 
 
-@lru_cache(maxsize=1)
 def content_version() -> str:
-    """A short fingerprint of every answer's text: it changes whenever an answer does."""
+    """A short fingerprint of every answer's text (in the language in use): it changes whenever
+    an answer does."""
+    return _content_version(language_in_use())
+
+
+@lru_cache(maxsize=None)
+def _content_version(language: str) -> str:
     units = load_knowledge().units
     digest = hashlib.sha256()
     for answer_id in sorted(units):
@@ -77,7 +82,8 @@ def summary_path(answer_ids: Sequence[str]) -> Optional[str]:
     ids = given(answer_ids)
     if not ids:
         return None
-    return f"{PATH}?{urlencode({'v': content_version(), 'a': ','.join(ids)})}"
+    language = {} if language_in_use() == DEFAULT_LANGUAGE else {"l": language_in_use()}
+    return f"{PATH}?{urlencode({'v': content_version(), 'a': ','.join(ids), **language})}"
 
 
 def parse(version: str, answers: str) -> Tuple[str, ...]:

@@ -83,6 +83,7 @@ class ConversationReplies:
     feedback_reasons: Mapping[str, str] = field(default_factory=dict)
     refers_to_clinician: FrozenSet[str] = frozenset()  # replies marked `refers_to_clinician: true`
     care_team: Mapping[str, str] = field(default_factory=dict)
+    summary_page: Mapping[str, str] = field(default_factory=dict)  # the take-home page's words
 
     def get(self, name: str) -> Tuple[str, Tuple[str, ...]]:
         return self.replies[name]
@@ -150,7 +151,8 @@ def _load_replies(path: Path) -> ConversationReplies:
                                _squash(feedback.get("question", "")),
                                dict(feedback.get("buttons") or {}),
                                dict(feedback.get("reasons") or {}),
-                               frozenset(refers), _care_team(path, raw.get("care_team")))
+                               frozenset(refers), _care_team(path, raw.get("care_team")),
+                               {str(k): _squash(v) for k, v in (raw.get("summary_page") or {}).items()})
 
 
 # The kind of each reply of replies.yml that is not small talk, by its name.

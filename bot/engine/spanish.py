@@ -276,10 +276,11 @@ def with_comparison(keys: List[Chosen], text: str, context: str) -> Tuple[List[C
 
 def _answer(text: str, intent: Optional[str], state: State) -> Reply:
     context = context_of(text, state.context)
-    if text.startswith("/") and intent and intent.startswith("ask_"):  # a button's payload
-        topic = intent[len("ask_"):]
+    if text.startswith("/") and intent:  # a button's payload ("/ask_serious", "/greet")
+        topic = intent[len("ask_"):] if intent.startswith("ask_") else ""
         if topic in load_knowledge().topics:
             return compose([(TOPIC_KEY + topic, False, 1.0)], context)
+        return named_reply(intent)
     again = follow_up(text, state)
     if again is not None:
         return compose([again], context)

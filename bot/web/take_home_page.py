@@ -18,6 +18,9 @@ from aiohttp import web
 from bot.settings import public_url
 from bot.web.templates import fill, html_response
 from bot.clinic.take_home import PATH, Summary, SummaryError, build, content_version, parse
+from bot.engine.knowledge import DEFAULT_LANGUAGE, language_in_use, speaking
+from bot.engine.language import from_metadata
+from bot.engine.replies import load_replies
 
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
        "base-uri 'none'; form-action 'none'; frame-ancestors 'self'; object-src 'none'")
@@ -52,11 +55,13 @@ def _entries(summary: Summary) -> str:
 
 
 def render(summary: Summary, link: str) -> str:
-    """The summary page for ``summary``, whose own address is ``link``."""
+    """The summary page for ``summary``, whose own address is ``link``, in the language in use."""
+    words = {key: html.escape(text) for key, text in load_replies().summary_page.items()}
+    words["source"] = html.escape(load_replies().summary_page["source"].format(version=summary.version))
     return fill(
         "summary.html", dict(entries=_entries(summary), disclaimer=html.escape(summary.disclaimer),
         urgent="".join(f"<p>{html.escape(line)}</p>" for line in summary.urgent),
-        qr=qr_svg(link), link=html.escape(link), version=html.escape(summary.version)))
+        qr=qr_svg(link), link=html.escape(link), lang=language_in_use(), **words))
 
 
 def error_page(message: str, status: int) -> web.Response:
@@ -64,13 +69,20 @@ def error_page(message: str, status: int) -> web.Response:
 
 
 async def summary_page(request: web.Request) -> web.Response:
-    """``GET /summary?v=<content version>&a=<answer id>,<answer id>``."""
+    """``GET /summary?v=<content version>&a=<answer id>,<answer id>[&l=es]``."""
+    language = from_metadata({"language": request.query.get("l")}) or DEFAULT_LANGUAGE
+    with speaking(language):
+        return _summary(request, language)
+
+
+def _summary(request: web.Request, language: str) -> web.Response:
     version, answers = request.query.get("v", ""), request.query.get("a", "")
     try:
         ids = parse(version, answers)
     except SummaryError as error:
         return error_page(str(error), 410 if version and version != content_version() else 404)
-    link = f"{_base_url(request)}{PATH}?{urlencode({'v': version, 'a': ','.join(ids)})}"
+    other = {} if language == DEFAULT_LANGUAGE else {"l": language}
+    link = f"{_base_url(request)}{PATH}?{urlencode({'v': version, 'a': ','.join(ids), **other})}"
     return html_response(render(build(ids, date.today()), link), CSP)
 
 

@@ -45,10 +45,11 @@ def post(url: str, body: bytes, headers: Dict[str, str]) -> Tuple[int, str]:
 # How each platform talks to us (signed as the platform signs) -------------------------------------
 
 def telegram_say(bot: Any, chat_id: int, text: Optional[str],
-                 secret: Optional[str] = SECRETS["TELEGRAM_SECRET_TOKEN"]) -> int:
+                 secret: Optional[str] = SECRETS["TELEGRAM_SECRET_TOKEN"],
+                 language: str = "en") -> int:
     message: Dict[str, Any] = {
         "message_id": random.randint(1, 10**6), "date": int(time.time()),
-        "from": {"id": chat_id, "is_bot": False, "first_name": "Pat", "language_code": "en"},
+        "from": {"id": chat_id, "is_bot": False, "first_name": "Pat", "language_code": language},
         "chat": {"id": chat_id, "first_name": "Pat", "type": "private"}}
     if text is not None:
         message["text"] = text

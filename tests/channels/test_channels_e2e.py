@@ -23,7 +23,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from bot.engine.knowledge import load_yaml
+from bot.engine.knowledge import load_yaml, speaking
 from bot.deploy.serve import free_port
 from platform_clients import (
     PUBLIC, SECRETS, keyboard, messenger_say, messenger_send, messenger_shown, post, slack_click,
@@ -138,6 +138,32 @@ def test_telegram_start_shows_the_disclaimer_then_a_replykeyboard(
     answer = telegram_shown(stub, chat, 3)[2]
     assert answer.json["text"] == SECOND_ANSWER.text
     assert keyboard(answer) == _titles(SECOND_ANSWER)
+
+
+def test_telegram_starts_in_the_users_language_and_the_keyword_switches(
+        bot: Any, stub: PlatformStub) -> None:
+    chat = int(unique())
+    assert telegram_say(bot, chat, "/start", language="es") == 200
+    first, second = telegram_shown(stub, chat, 2)
+    with speaking("es"):
+        assert first.json["text"] == disclaimer()
+        assert second.json["text"] == load_replies().get("greet")[0]
+    assert telegram_say(bot, chat, "english", language="es") == 200
+    assert "in English now" in telegram_shown(stub, chat, 3)[2].json["text"]
+    assert telegram_say(bot, chat, "is it serious?", language="es") == 200  # the choice lasts
+    assert telegram_shown(stub, chat, 4)[3].json["text"].startswith("It depends")
+
+
+def test_sms_keyword_espanol_switches_and_the_answers_come_in_spanish(
+        bot: Any, stub: PlatformStub) -> None:
+    sender = f"+1555{unique()[:7]}"
+    assert twilio_say(bot, sender, "ESPAÑOL") == 200
+    switched = " ".join(c.form["Body"] for c in twilio_shown(stub, sender, 2))
+    assert "ahora hablamos en español" in switched
+    count = len(twilio_shown(stub, sender))
+    assert twilio_say(bot, sender, "cuanto tarda en quitarse el edema oseo") == 200
+    answer = " ".join(c.form["Body"] for c in twilio_shown(stub, sender, count + 1)[count:])
+    assert "meses" in answer and "months" not in answer
 
 
 def test_telegram_photo_gets_the_guards_answer(bot: Any, stub: PlatformStub) -> None:

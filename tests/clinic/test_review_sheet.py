@@ -140,3 +140,14 @@ def test_the_command_reports_a_broken_sign_off_file(tmp_path: Path, monkeypatch:
     with pytest.raises(SystemExit):
         main(["--today", "1 June"])
     assert "YYYY-MM-DD" in capsys.readouterr().err
+
+
+def test_the_spanish_sheet_asks_a_medical_translator_and_measures_spanish_ease(tmp_path) -> None:
+    from bot.clinic.review_sheet import main
+
+    out = tmp_path / "sheet-es.html"
+    assert main(["--language", "es", "--out", str(out)]) == 0
+    sheet = out.read_text(encoding="utf-8")
+    assert "pending review by a qualified medical translator" in sheet
+    assert "Reading ease (Fernández-Huerta)" in sheet and "Reading grade" not in sheet
+    assert "El edema de médula ósea" in sheet and "answer_units.yml version" in sheet

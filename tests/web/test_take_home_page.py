@@ -8,7 +8,7 @@ from typing import Tuple
 
 from aiohttp.test_utils import TestClient, TestServer
 
-from bot.engine.knowledge import load_knowledge
+from bot.engine.knowledge import load_knowledge, speaking
 from bot.clinic.take_home import content_version, summary_path
 from bot.web.app import VENDOR_FILES, WebConfig, create_app
 from bot.web.staff.pages import StaffConfig
@@ -50,3 +50,18 @@ async def test_bad_links_get_a_clear_page_not_a_server_error(tmp_path: Path) -> 
     assert status == 404 and "<script>" not in page.split("</title>")[1]
     status, page, _ = await get(tmp_path, "/summary?v=x&a=<script>alert(1)</script>")
     assert status in (404, 410) and "<script>" not in page.split("</title>")[1]
+
+
+async def test_a_spanish_conversations_summary_is_in_spanish_and_its_qr_keeps_the_language(
+        tmp_path: Path) -> None:
+    with speaking("es"):
+        path = summary_path(["what_is/overview", "treatment/rest"])
+        spanish = load_knowledge()
+    assert path is not None and path.endswith("&l=es")
+    status, page, _ = await get(tmp_path, path)
+    assert status == 200 and '<html lang="es">' in page
+    assert "Sus respuestas sobre el edema de médula ósea" in page and "Imprimir" in page
+    assert html.escape(spanish.units["treatment/rest"].full_text.split("\n\n")[0]) in page
+    assert "traductor médico" in page and "911" in page  # the review note, the urgent help
+    assert "&amp;l=es" in page  # the link of the QR code opens it in Spanish too
+    assert "Your answers" not in page

@@ -72,6 +72,9 @@ def _counted(counts: Counter, label: Any = str, top: int = TOP) -> List[Tuple[st
     return [(label(key), count) for key, count in counts.most_common(top)]
 
 
+LANGUAGE_LABELS = {"en": "English", "es": "Spanish"}
+
+
 def _topic_title(topic: str) -> str:
     topics = load_knowledge().topics
     return topics[topic].title if topic in topics else topic
@@ -85,6 +88,13 @@ def sections(summary: Summary, pending: Sequence[Pending], show_text: bool) -> s
                      bar_chart([(c, summary.messages[c]) for c in channels]) +
                      table("By channel", ["Channel", "Conversations", "Patient messages"],
                            by_channel))]
+    spoken = sorted(set().union(*summary.languages.values())) if summary.languages else []
+    counted = ("conversations", "answers", "unanswered", "feedback")
+    parts.append(section("languages", "By language", table(
+        "Conversations, answers, unanswered messages and feedback by language",
+        ["Language", "Conversations", "Answers", "Unanswered", "Feedback"],
+        [(LANGUAGE_LABELS.get(code, code), *(summary.languages.get(c, {}).get(code, 0)
+                                            for c in counted)) for code in spoken])))
     topics = _counted(summary.topics, _topic_title)
     parts.append(section("topics", "Top topics answered", bar_chart(topics) +
                          table("Answers given by topic", ["Topic", "Answers"], topics)))

@@ -46,6 +46,8 @@ class Summary:
     unanswered_groups: List[Group] = field(default_factory=list)  # only when text is shown
     urgent: Counter = field(default_factory=Counter)  # by urgent-care message kind
     feedback: Dict[str, Counter] = field(default_factory=dict)  # answer id -> rating counts
+    # by the conversation's language ("en", "es"): conversations, answers, unanswered, feedback
+    languages: Dict[str, Counter] = field(default_factory=dict)
 
     @property
     def feedback_total(self) -> Counter:
@@ -99,6 +101,8 @@ def summarize(events: Sequence[StoredEvent], show_text: bool = False) -> Summary
     last_text: Dict[str, str] = {}
     unanswered_texts: List[str] = []
     feedback: Dict[str, Counter] = defaultdict(Counter)
+    languages: Dict[str, Counter] = defaultdict(Counter)
+    language_of: Dict[str, str] = {}
     for event in events:
         data = event.data
         if data.get("event") == "user":
@@ -110,6 +114,12 @@ def summarize(events: Sequence[StoredEvent], show_text: bool = False) -> Summary
         what = about(data)
         kind = what.get("kind")
         answer_id = str(what.get("answer_id") or "")
+        language = str(what.get("language") or language_of.get(event.sender_id) or "en")
+        language_of[event.sender_id] = language
+        for counted, kinds in (("answers", (ANSWER,)), ("unanswered", UNANSWERED),
+                               ("feedback", (FEEDBACK,))):
+            if kind in kinds:
+                languages[counted][language] += 1
         if kind == ANSWER:
             for unit in answer_id.split("+"):
                 summary.answers[unit] += 1
@@ -128,6 +138,8 @@ def summarize(events: Sequence[StoredEvent], show_text: bool = False) -> Summary
             if record.get("rating") in RATINGS:
                 feedback[rated][str(record["rating"])] += 1
     summary.conversations = Counter(channel_of.values())
+    languages["conversations"] = Counter(language_of.get(sender, "en") for sender in channel_of)
+    summary.languages = dict(languages)
     summary.feedback = dict(feedback)
     summary.unanswered_groups = group_alike(unanswered_texts) if show_text else []
     return summary
@@ -146,5 +158,8 @@ def csv_rows(summary: Summary, needing_review: Sequence[Tuple[str, str, Any]] = 
     for answer_id, counts in sorted(summary.feedback.items()):
         rows += [("feedback", answer_id, rating, int(counts[rating]))
                  for rating in RATINGS if counts[rating]]
+    rows += [("language", language, counted, int(count))
+             for counted, counts in sorted(summary.languages.items())
+             for language, count in sorted(counts.items())]
     rows += [("review", answer_id, str(state), 1) for answer_id, state, _ in needing_review]
     return rows
