@@ -19,6 +19,7 @@ from typing import Any, Dict, List, Optional, Sequence
 import rasa
 
 from bench import nlu, recipes, report, serving
+from bench.loadgen import spanish_script
 from bot.deploy.serve import ROOT
 
 WORK_DIR = ROOT / "var" / "bench"
@@ -79,6 +80,8 @@ def parse_args(argv: Optional[Sequence[str]]) -> argparse.Namespace:
                         help="Sanic workers of the scaled set-up (with Redis locks); 1: skip it")
     parser.add_argument("--redis-url", default=os.environ.get("BME_REDIS_URL", DEFAULT_REDIS))
     parser.add_argument("--skip-default", action="store_true", help="leave out the default recipe")
+    parser.add_argument("--skip-spanish", action="store_true",
+                        help="leave out the Spanish conversation (its cost and memory)")
     parser.add_argument("--serve-only", type=Path, metavar="MODEL",
                         help="only serve MODEL and measure it (no training, no NLU tests)")
     parser.add_argument("--env", action="append", default=[], metavar="KEY=VALUE",
@@ -118,6 +121,11 @@ def serving_setups(args: argparse.Namespace, say: Progress) -> Dict[str, Dict[st
                 "env": {"SANIC_WORKERS": str(args.workers), "BME_REDIS_URL": args.redis_url}}
         else:
             say(f"Redis is not reachable at {args.redis_url}: skipping the {args.workers}-worker set-up")
+    if not args.skip_spanish:
+        # the same serving as "ours", the conversation in Spanish: the Spanish path's cost, and
+        # (from the action server's memory) what the extra language holds
+        setups["ours_spanish"] = {"recipe": "ours", "label": "ours, 1 worker, in Spanish",
+                                  "env": {}, "script": "es"}
     if not args.skip_default:
         setups["default"] = {"recipe": "default", "label": "default recipe, 1 worker", "env": {}}
     return setups
@@ -162,8 +170,9 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         model = Path(figures["recipes"][setup["recipe"]]["training"]["model"])
         say(f"serving: {setup['label']}")
         # The breakdown runs in this process, whatever the servers' workers: once per recipe.
+        script = spanish_script() if setup.get("script") == "es" else None
         measured = serving.measure(model, setup["env"], levels, args.duration, WORK_DIR / f"serve-{key}",
-                                   say, breakdown=key != "ours_workers")
+                                   say, breakdown=key == "ours" or key == "default", script=script)
         figures["serving"][key] = {"label": setup["label"], "recipe": setup["recipe"], **measured}
     figures["run"] = {"started": started, "cpus": os.cpu_count(), "load_before": load_before,
                       "load_after": _load(), "rasa": rasa.__version__, "commit": _commit(),

@@ -35,6 +35,7 @@ class Turn:
 
     message: str
     expect: Optional[str] = None
+    language: str = "en"  # sent as the message's metadata, as the widget does
 
 
 def default_script() -> List[Turn]:
@@ -57,6 +58,32 @@ def default_script() -> List[Turn]:
         Turn("is it serious?"),
         Turn("/ask_sources", answer("ask_sources")),
         Turn("thanks a lot"),
+    ]
+
+
+def spanish_script() -> List[Turn]:
+    """The same conversation in Spanish (each message names the language in its metadata): the
+    Spanish path's cost, beside the English."""
+    from bot.clinic.care_team import with_care_team
+    from bot.engine.knowledge import speaking
+    from bot.engine.turn import take_turn
+    from bot.settings import care_team
+
+    def answer(intent: str) -> str:
+        with speaking("es"):
+            reply = take_turn(intent, {}, text=f"/{intent}", metadata={"language": "es"}).reply
+            return with_care_team(reply, intent, care_team()).text
+
+    return [
+        Turn("/ask_serious", answer("ask_serious"), "es"),
+        Turn("/ask_duration", answer("ask_duration"), "es"),
+        Turn("que quiere decir edema oseo en la resonancia de mi rodilla", None, "es"),
+        Turn("/ask_treatment", answer("ask_treatment"), "es"),
+        Turn("tengo artrosis en la rodilla", None, "es"),
+        Turn("cuanto tarda en mejorar", None, "es"),
+        Turn("es grave?", None, "es"),
+        Turn("/ask_sources", answer("ask_sources"), "es"),
+        Turn("muchas gracias", None, "es"),
     ]
 
 
@@ -167,7 +194,9 @@ async def _conversation(session: aiohttp.ClientSession, url: str, index: int, ru
             result.sent += 1
             started = time.perf_counter()
             try:
-                async with session.post(url, json={"sender": sender, "message": turn.message}) as r:
+                body_out = {"sender": sender, "message": turn.message,
+                            "metadata": {"language": turn.language}}
+                async with session.post(url, json=body_out) as r:
                     body = await r.json(content_type=None) if r.status == 200 else None
                     status = r.status
             except (aiohttp.ClientError, asyncio.TimeoutError, ValueError) as error:
@@ -204,9 +233,12 @@ async def run_load(url: str, conversations: int, duration_s: float, *,
     """
     if conversations < 1 or duration_s <= 0:
         raise ValueError("need at least one conversation and a positive duration")
+    from bot.engine.knowledge import speaking
     from bot.engine.replies import disclaimer
 
     turns = list(script) if script is not None else default_script()
+    with speaking(turns[0].language if turns else "en"):
+        opening = disclaimer()
     result = LoadResult(conversations)
     run_id = uuid.uuid4().hex[:8]
     connector = aiohttp.TCPConnector(limit=conversations)
@@ -217,7 +249,7 @@ async def run_load(url: str, conversations: int, duration_s: float, *,
         budget = itertools.count()
         await asyncio.gather(*(
             _conversation(session, url.rstrip("/") + REST_PATH, i, run_id, turns, deadline,
-                          think_time_s, budget, max_messages, disclaimer() if check else None,
+                          think_time_s, budget, max_messages, opening if check else None,
                           check, result)
             for i in range(conversations)))
         result.duration_s = time.monotonic() - started

@@ -14,11 +14,11 @@ import socket
 import time
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Callable, Dict, Iterator, Mapping, Sequence
+from typing import Any, Callable, Dict, Iterator, Mapping, Optional, Sequence
 
 from bench import procs
 from bench.breakdown import per_message_costs
-from bench.loadgen import run_load
+from bench.loadgen import Turn, run_load
 from bot.deploy.serve import Servers
 
 WARMUP_S = 5.0
@@ -57,10 +57,10 @@ def server_pids(servers: Servers) -> Dict[str, int]:
 
 
 def _level(servers: Servers, pids: Dict[str, int], conversations: int,
-           duration_s: float) -> Dict[str, Any]:
+           duration_s: float, script: Optional[Sequence[Turn]] = None) -> Dict[str, Any]:
     before = {name: procs.cpu_seconds(pid) for name, pid in pids.items()}
     client_before = time.process_time()
-    result = asyncio.run(run_load(servers.url, conversations, duration_s))
+    result = asyncio.run(run_load(servers.url, conversations, duration_s, script=script))
     figures = result.summary()
     sent = max(1, result.sent)
     cpu = {name: 1000 * (procs.cpu_seconds(pid) - before[name]) / sent for name, pid in pids.items()}
@@ -70,8 +70,10 @@ def _level(servers: Servers, pids: Dict[str, int], conversations: int,
 
 
 def measure(model: Path, env: Mapping[str, str], levels: Sequence[int], duration_s: float,
-            work_dir: Path, say: Callable[[str], None], breakdown: bool = True) -> Dict[str, Any]:
-    """Start the servers for ``model`` with ``env``, measure, stop them."""
+            work_dir: Path, say: Callable[[str], None], breakdown: bool = True,
+            script: Optional[Sequence[Turn]] = None) -> Dict[str, Any]:
+    """Start the servers for ``model`` with ``env``, measure with ``script`` (default: the
+    English conversation), stop them."""
     work_dir.mkdir(parents=True, exist_ok=True)
     db = work_dir / "conversations.db"
     for stale in work_dir.glob("conversations.db*"):
@@ -85,10 +87,10 @@ def measure(model: Path, env: Mapping[str, str], levels: Sequence[int], duration
             pids = server_pids(servers)
             memory = {"after_start": {n: procs.memory_mb(p) for n, p in pids.items()}}
             say(f"ready in {ready_s:.1f} s; warming up for {WARMUP_S:.0f} s")
-            asyncio.run(run_load(servers.url, 2, WARMUP_S))
+            asyncio.run(run_load(servers.url, 2, WARMUP_S, script=script))
             results = []
             for conversations in levels:
-                figures = _level(servers, pids, conversations, duration_s)
+                figures = _level(servers, pids, conversations, duration_s, script)
                 results.append(figures)
                 say(f"{conversations:>3} conversations: {figures['throughput_msg_s']:6.1f} msg/s, "
                     f"p50 {figures['p50_ms']:.0f} ms, p95 {figures['p95_ms']:.0f} ms, "

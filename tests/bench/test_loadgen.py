@@ -110,3 +110,14 @@ def test_unreachable_server_counts_errors_and_stops_in_time() -> None:
 def test_invalid_arguments_are_refused() -> None:
     with pytest.raises(ValueError):
         asyncio.run(run_load("http://127.0.0.1:9", 0, 1.0))
+
+
+def test_the_spanish_script_is_the_same_conversation_in_spanish() -> None:
+    from bench.loadgen import default_script, spanish_script
+
+    spanish, english = spanish_script(), default_script()
+    assert len(spanish) == len(english) and all(t.language == "es" for t in spanish)
+    assert [t.message for t in spanish if t.message.startswith("/")] == \
+        [t.message for t in english if t.message.startswith("/")]
+    serious = spanish[0].expect or ""
+    assert serious.startswith("Depende") and "médico" in serious
