@@ -18,7 +18,8 @@ from typing import Any, Dict, Mapping, Optional, Sequence
 
 from bot import reply_kinds as kinds
 from bot.engine.knowledge import load_knowledge, speaking
-from bot.engine.language import ENGLISH, LANGUAGE_NAMES, SPANISH, chosen, offer_for, switch_asked
+from bot.engine.language import (ENGLISH, LANGUAGE_NAMES, SPANISH, chosen, offer_for, switch_asked,
+                                 written_in)
 from bot.engine.replies import (Button, Reply, disclaimer, load_replies, reply_for, reply_kind,
                                 slots_after, state_from_slots, topic_button)
 from bot.engine.retrieval import one_turn
@@ -59,7 +60,7 @@ def take_turn(intent: Optional[str], slots: Mapping[str, Any], *, red_flag: Opti
     # the language is kept in the conversation once a channel named it (not set when unchanged)
     keep = {} if slots.get(SLOT_LANGUAGE) == language or (
         language == ENGLISH and not slots.get(SLOT_LANGUAGE)) else {SLOT_LANGUAGE: language}
-    if language != SPANISH:
+    if language != SPANISH and written_in(text) != ENGLISH:
         with speaking(SPANISH):  # a warning sign written in Spanish in any conversation
             sign = spanish_warning(text)
             if sign is not None:

@@ -64,3 +64,10 @@ def test_a_button_in_a_spanish_conversation_gets_its_topic_in_spanish() -> None:
     turn = take_turn("ask_treatment", {"language": "es"}, text="/ask_treatment")
     assert turn.kind == "answer" and turn.reply.answer_ids == ("treatment/general",)
     assert turn.language == "es" and "tratamiento" in turn.reply.text.lower()
+
+
+def test_an_english_crisis_gets_the_english_message_though_a_spanish_rule_matches_too() -> None:
+    turn = take_turn("emergency", {}, red_flag="crisis", text=(
+        "I've been thinking about suicide every day this week and tonight it's stronger"))
+    assert turn.kind == "urgent" and turn.language == "en" and "988" in turn.reply.text
+    assert "Lifeline" in turn.reply.text
