@@ -39,6 +39,9 @@ SECOND_THRESHOLD = 0.3  # a second answer for one question only this sure (5-fol
 MAX_UNITS = 3
 FALLBACK = "fallback"
 _NOTES = {"crisis": "crisis_note", "overdose": "overdose_note"}
+STANDING = "standing"  # the red_flags.yml message said under every Spanish answer and decline
+WITH_STANDING_LINE = ("fallback", "out_of_scope", "ask_personal_advice", "context_noted",
+                      "context_unknown", "talk_to_person")
 
 
 ES_RED_FLAGS = ES_DIR / "red_flags.yml"
@@ -205,11 +208,13 @@ def spanish_reply(text: str, intent: Optional[str], state: State,
     if english_kind and not (english_told == "settled" and english_kind in NEVER_SETTLED):
         return urgent(english_kind)
     reply = _answer(text, intent, state)
-    if found is not None:  # a crisis or overdose told only as a settled past: answered, with help
-        note = spanish_red_flags().messages[_NOTES.get(found.message, "check")]
-        reply = Reply(f"{reply.text}\n\n{note}", reply.buttons, reply.answer_id, reply.facts,
-                      reply.ask, reply.context, reply.name, reply.why)
-    return reply
+    # a crisis or overdose told only as a settled past: answered, with help; any other answer
+    # or decline: the standing line on what to do in an emergency (the Spanish rules miss some)
+    if found is None and not (reply.answer_id or reply.name in WITH_STANDING_LINE):
+        return reply  # a greeting, thanks, the language switch: the disclaimer said it
+    note = spanish_red_flags().messages[_NOTES.get(found.message, "check") if found is not None
+                                        else STANDING]
+    return replace(reply, text=f"{reply.text}\n\n{note}")
 
 
 def region_answer(text: str) -> Optional[str]:

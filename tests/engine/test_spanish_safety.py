@@ -50,3 +50,14 @@ def test_the_english_guards_finding_escalates_a_spanish_conversation_too() -> No
     with speaking("es"):
         reply = spanish_reply("chest pain right now", None, State(), red_flag="emergency/now")
     assert reply.answer_id == "urgent/emergency" and "emergencia" in reply.text
+
+
+def test_every_spanish_answer_and_decline_ends_with_the_standing_emergency_line() -> None:
+    with speaking("es"):
+        standing = spanish_red_flags().messages["standing"]
+        answer = spanish_reply("/ask_serious", "ask_serious", State())
+        decline = spanish_reply("cual es el clima hoy en lima", None, State())
+        greeting = spanish_reply("/greet", "greet", State())
+    assert answer.text.endswith(standing) and "911" in standing and "988" in standing
+    assert decline.text.endswith(standing)
+    assert standing not in greeting.text
