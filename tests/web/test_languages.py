@@ -66,3 +66,15 @@ def test_the_kiosk_starts_in_spanish_and_switches_in_place(new_page, web_url: st
     expect(page.get_by_role("navigation", name="Main questions").get_by_role(
         "button", name="Is it serious?")).to_be_visible()
     assert axe_violations(page, axe_source) == NO_AXE_VIOLATIONS
+
+
+def test_the_kiosks_idle_reset_returns_to_its_own_language_for_the_next_person(
+        new_page, web_url: str) -> None:
+    page: Page = new_page()
+    open_kiosk(page, f"{web_url}/kiosk?lang=es&idle=2&warning=1")
+    page.get_by_role("button", name="Switch to English").click()
+    expect(page.locator("html")).to_have_attribute("lang", "en")
+    page.get_by_label("Or type a question").fill("is it serious?")
+    page.get_by_label("Or type a question").press("Enter")
+    expect(page.locator("html")).to_have_attribute("lang", "es", timeout=15_000)  # a new person
+    expect(page.locator("#kiosk-disclaimer")).to_have_text(SPANISH_DISCLAIMER)

@@ -165,7 +165,7 @@
     countdownTimer = setInterval(() => {
       left -= 1;
       count.textContent = String(Math.max(left, 0));
-      if (left <= 0) reset();
+      if (left <= 0) reset(true);
     }, 1000);
   }
 
@@ -175,8 +175,11 @@
     armIdleTimer();
   }
 
-  /** Clear everything of this person's visit and begin a new conversation. */
-  function reset() {
+  /**
+   * Clear everything of this person's visit and begin a new conversation. "Start over" keeps the
+   * language chosen; the idle reset (``forNextPerson``) goes back to the kiosk's own.
+   */
+  function reset(forNextPerson) {
     clearInterval(countdownTimer);
     clearTimeout(idleTimer);
     if (dialog.open) dialog.close();
@@ -185,6 +188,9 @@
     setMore(false);
     lastAnswer = null;
     input.value = "";
+    if (forNextPerson === true && body.dataset.language) {
+      conversation.state.language = body.dataset.language;
+    }
     conversation.startOver();
     window.scrollTo(0, 0);
     $("kiosk-start-over").focus();
@@ -213,7 +219,7 @@
     ask(input.value);
     input.value = "";
   });
-  $("kiosk-start-over").addEventListener("click", reset);
+  $("kiosk-start-over").addEventListener("click", () => reset(false));
   switcher.addEventListener("click", () => {
     setMore(false);
     conversation.switchTo(switcher.dataset.language);
