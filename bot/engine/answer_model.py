@@ -38,7 +38,8 @@ from bot.engine.safety import normalise
 
 MODEL_FILE = "answers.npz"
 Scores = Tuple[Tuple[str, float], ...]  # (answer key, probability), best first
-ONE_OF_EACH = ("duration/", BODY_PREFIX)  # the model adds none of these beside one already chosen
+ONE_OF_EACH = ("duration/", BODY_PREFIX)
+OTHER_REGION = BODY_PREFIX + "other"  # "the article does not talk about that part of the body"  # the model adds none of these beside one already chosen
 
 
 @dataclass(frozen=True)
@@ -210,6 +211,9 @@ def complete(selection: Selection, reading: Reading, text: str, kb: KnowledgeBas
         scores = best_of(scores, *(scores_for(normalise(q.text)) for q in reading.questions))
     if tells_bme(reading):  # the edema was found: what else the story names is not what is asked
         scores = tuple(score for score in scores if score[0] != NOT_BME)
+    if {s for c in reading.clauses for s in c.subjects} & set(kb.body_parts):
+        # a region the article names (the sacrum is the spine): never "it does not name that part"
+        scores = tuple(score for score in scores if score[0] != OTHER_REGION)
     kept = [u for u in selection.told if not u.startswith(CAUSE_PREFIX)]  # a cause gives way
     answers = [u for u in selection.units if u not in selection.told]
     units, why = learned(answers, selection.context, scores, kb, settings, MAX_UNITS - len(kept))

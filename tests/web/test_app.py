@@ -84,9 +84,10 @@ async def test_kiosk_offers_every_topic_once_the_others_under_more_questions() -
     assert re.findall(r'data-payload="/ask_(\w+)"', grid) == others  # in knowledge.yml's order
     for topic in others:
         assert f'data-payload="/ask_{topic}">{html.escape(kb.topics[topic].title)}</button>' in grid
-    assert 'role="group" aria-label="More questions" hidden>' in grid
+    assert 'role="group" aria-label="More questions" data-label="moreQuestions" hidden>' in grid
     assert re.search(r'<button type="button" id="kiosk-more-toggle" class="kiosk-more-toggle"\s+'
-                     r'aria-expanded="false" aria-controls="kiosk-more">More questions</button>',
+                     r'aria-expanded="false" aria-controls="kiosk-more" data-word="moreQuestions">'
+                     r'More questions</button>',
                      page)
 
 
