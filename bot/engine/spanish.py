@@ -25,10 +25,10 @@ from typing import List, Optional, Sequence, Tuple
 from bot.engine.answer_model import best_of
 from bot.engine.knowledge import CONTENT_DIR, GENERAL, KnowledgeBase, load_knowledge
 from bot.engine.language import fold, load_vocabulary
-from bot.engine.replies import Button, Reply, load_replies
+from bot.engine.replies import Button, Reply, load_replies, urgent_reply
 from bot.engine.retrieval import TOPIC_KEY
 from bot.engine.safety import (NEVER_SETTLED, RedFlagRules, load_red_flags, normalise,
-                               read_flag_value)
+                               read_flag_value, safety_check_note)
 from bot.engine.scope import COMPARE
 from bot.engine.selection import BODY_PREFIX, LONG_MONTHS, State
 from bot.engine.spanish_model import REPLY_KEY, Scores, built_spanish_model
@@ -38,7 +38,6 @@ PART_THRESHOLD = 0.1  # a question's best answer is given when the model gives i
 SECOND_THRESHOLD = 0.3  # a second answer for one question only this sure (5-fold CV on the development cases)
 MAX_UNITS = 3
 FALLBACK = "fallback"
-_NOTES = {"crisis": "crisis_note", "overdose": "overdose_note"}
 STANDING = "standing"  # the red_flags.yml message said under every Spanish answer and decline
 WITH_STANDING_LINE = ("fallback", "out_of_scope", "ask_personal_advice", "context_noted",
                       "context_unknown", "talk_to_person")
@@ -187,11 +186,6 @@ def without_yes_no_es(text: str) -> str:
     return rest[:1].upper() + rest[1:] if rest != text else text
 
 
-def urgent(kind: str) -> Reply:
-    messages = spanish_red_flags().messages
-    return Reply(messages.get(kind, messages["emergency"]), answer_id=f"urgent/{kind}")
-
-
 def spanish_warning(text: str) -> Optional[str]:
     """The urgent message kind a warning sign told in Spanish, going on now, calls for."""
     found = spanish_red_flags().check(fold_for_rules(text)) if text else None
@@ -204,16 +198,16 @@ def spanish_reply(text: str, intent: Optional[str], state: State,
     found = spanish_red_flags().check(fold_for_rules(text))
     english_kind, english_told = read_flag_value(red_flag)
     if found is not None and not found.settled:
-        return urgent(found.message)
+        return urgent_reply(found.message)
     if english_kind and not (english_told == "settled" and english_kind in NEVER_SETTLED):
-        return urgent(english_kind)
+        return urgent_reply(english_kind)
     reply = _answer(text, intent, state)
     # a crisis or overdose told only as a settled past: answered, with help; any other answer
     # or decline: the standing line on what to do in an emergency (the Spanish rules miss some)
     if found is None and not (reply.answer_id or reply.name in WITH_STANDING_LINE):
         return reply  # a greeting, thanks, the language switch: the disclaimer said it
-    note = spanish_red_flags().messages[_NOTES.get(found.message, "check") if found is not None
-                                        else STANDING]
+    note = safety_check_note(found.message) if found is not None else \
+        spanish_red_flags().messages[STANDING]
     return replace(reply, text=f"{reply.text}\n\n{note}")
 
 

@@ -21,9 +21,9 @@ from bot.engine.knowledge import load_knowledge, speaking
 from bot.engine.language import (ENGLISH, LANGUAGE_NAMES, SPANISH, chosen, offer_for, switch_asked,
                                  written_in)
 from bot.engine.replies import (Button, Reply, disclaimer, load_replies, reply_for, reply_kind,
-                                slots_after, state_from_slots, topic_button)
+                                slots_after, state_from_slots, topic_button, urgent_reply)
 from bot.engine.retrieval import one_turn
-from bot.engine.spanish import spanish_reply, spanish_warning, urgent
+from bot.engine.spanish import spanish_reply, spanish_warning
 
 SLOT_LANGUAGE = "language"
 
@@ -64,7 +64,7 @@ def take_turn(intent: Optional[str], slots: Mapping[str, Any], *, red_flag: Opti
         with speaking(SPANISH):  # a warning sign written in Spanish in any conversation
             sign = spanish_warning(text)
             if sign is not None:
-                reply = urgent(sign)
+                reply = urgent_reply(sign)
                 return Turn(reply, reply_kind(reply), {**slots_after(reply), **keep}, SPANISH)
     if offer is not None:
         with speaking(offer):
